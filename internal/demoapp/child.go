@@ -114,7 +114,16 @@ func Spawn(ctx context.Context, exe string, args []string, env []string, cfg Con
 	defer cancel()
 	select {
 	case line, ok := <-readyLine:
-		if !ok || !strings.HasPrefix(line, ReadyPrefix) {
+		if !ok {
+			// Output ended: the child is exiting; report why.
+			select {
+			case <-c.done:
+				return nil, fmt.Errorf("demoapp: child pid %d exited before it was ready: %w", c.Pid, c.err)
+			case <-time.After(StopGrace):
+				return fail(fmt.Errorf("demoapp: child pid %d closed its stdout before it was ready", c.Pid))
+			}
+		}
+		if !strings.HasPrefix(line, ReadyPrefix) {
 			return fail(fmt.Errorf("demoapp: child pid %d: unexpected first line %q", c.Pid, line))
 		}
 		c.URL = strings.TrimPrefix(line, ReadyPrefix)

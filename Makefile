@@ -1,0 +1,53 @@
+# loadgen: build, test, benchmark, demo.
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+BIN       := bin/loadgen
+FUZZTIME  ?= 3s
+
+.PHONY: all build test fmt-check vet unit fuzz bench bench-quick bench-go demo clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/loadgen
+
+## test: formatting, vet, the race-enabled test suite, and short fuzz runs.
+test: fmt-check vet unit fuzz
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+# Each fuzz target runs briefly; the seed corpora also run in 'unit'.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for fz in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$fz"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
+	  done; \
+	done
+
+## bench-go: the Go micro-benchmarks (allocations per request must be 0).
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./loadgen/
+
+## bench: loadgen against wrk and bombardier on a loopback nginx.
+bench: build
+	bash bench/run.sh
+
+bench-quick: build
+	QUICK=1 bash bench/run.sh
+
+## demo: the whole workshop on this machine.
+demo: build
+	./$(BIN) demo
+
+clean:
+	rm -rf bin

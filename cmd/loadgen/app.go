@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// app holds what a command invocation reads and writes, so tests can run
+// the whole command line in-process.
+type app struct {
+	stdin     io.Reader
+	stdout    io.Writer
+	stderr    io.Writer
+	lookupEnv func(string) (string, bool)
+	// isTerminal reports whether stderr is a terminal (progress line).
+	isTerminal bool
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv}
+	if f, ok := stderr.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			a.isTerminal = true
+		}
+	}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var q *quietExit
+	if errors.As(err, &q) {
+		return q.code
+	}
+	fmt.Fprintf(stderr, "loadgen: %v\n", err)
+	return codeOf(err)
+}
+
+// quietExit ends the command with a code, its message already printed.
+type quietExit struct{ code int }
+
+func (q *quietExit) Error() string { return fmt.Sprintf("exit %d", q.code) }
+
+func (a *app) getenv(k string) string {
+	if a.lookupEnv == nil {
+		return ""
+	}
+	v, _ := a.lookupEnv(k)
+	return v
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	f := &runFlags{}
+	root := &cobra.Command{
+		Use:   "loadgen [flags] [URL]",
+		Short: "siege-compatible HTTP load generator that proves a CloudWatch alarm fires",
+		Long: `loadgen sends HTTP load like siege (same flags), records every latency in
+HdrHistogram, and can find its target in CloudFormation stack outputs and run
+until a CloudWatch alarm reaches ALARM.
+
+  loadgen -c 200 -i http://my-alb.example.com     # the workshop's siege command
+  loadgen -c 200 --until-alarm                    # URL from stack outputs, stop when the alarm fires
+  loadgen -c 50 -t 30S -f urls.txt -j             # a URL file, JSON on stdout
+
+Exit codes: 0 done (and the alarm fired, with --until-alarm); 1 the alarm did not
+fire in time; 2 usage error or bad URL file; 3 the run could not start; 130 Ctrl+C.`,
+		Args:          cobra.ArbitraryArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runLoad(cmd.Context(), cmd.Flags(), f, args)
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
+	f.register(root.Flags())
+	root.Flags().SortFlags = false
+	for _, sub := range a.subcommands() {
+		sub.SilenceUsage, sub.SilenceErrors = true, true
+		sub.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
+		root.AddCommand(sub)
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	return root
+}
+
+// subcommands lists the commands besides the load run; each file adds its own.
+func (a *app) subcommands() []*cobra.Command {
+	return []*cobra.Command{a.versionCommand()}
+}
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "print the version",
+		Args:  cobra.NoArgs,
+		Run:   func(*cobra.Command, []string) { fmt.Fprintf(a.stdout, "loadgen %s\n", version) },
+	}
+}
+
+var _ = pflag.ContinueOnError

@@ -1,0 +1,30 @@
+// Command loadgen is a siege-compatible HTTP load generator that can find its
+// target in CloudFormation stack outputs and run until a CloudWatch alarm fires.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel()
+		<-sigs
+		fmt.Fprintln(os.Stderr, "\nloadgen: second interrupt, exiting at once")
+		os.Exit(exitInterrupted)
+	}()
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
+	cancel()
+	os.Exit(code)
+}

@@ -1,0 +1,343 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/loadgen/loadgen/loadgen"
+	"github.com/loadgen/loadgen/report"
+)
+
+// settings is the effective configuration of a load run: siegerc values,
+// overridden by flags given on the command line.
+type settings struct {
+	opts     loadgen.Options
+	url      string
+	file     string
+	verbose  bool
+	quiet    bool
+	jsonOut  bool
+	jsonFile string
+	logFile  string
+	mark     string
+	get      bool
+	print    bool
+}
+
+func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings, error) {
+	s := &settings{opts: loadgen.DefaultOptions()}
+	rc := map[string]string{}
+	if f.rc != "" {
+		known, unknown, err := readSiegerc(f.rc)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		rc = known
+		if len(unknown) > 0 {
+			fmt.Fprintf(a.stderr, "loadgen: %s: ignoring settings loadgen does not use: %s\n", f.rc, strings.Join(unknown, ", "))
+		}
+	}
+	// pick returns the flag's value when given, else the siegerc value, else "".
+	pick := func(flag, key string) (string, bool) {
+		if fs.Changed(flag) {
+			return fs.Lookup(flag).Value.String(), true
+		}
+		v, ok := rc[key]
+		return v, ok
+	}
+	boolOf := func(flag, key string) (bool, error) {
+		v, ok := pick(flag, key)
+		if !ok {
+			return false, nil
+		}
+		b, err := parseBool(v)
+		if err != nil {
+			return false, usageErr("--%s: %v", flag, err)
+		}
+		return b, nil
+	}
+	var err error
+	o := &s.opts
+	if v, ok := pick("concurrent", "concurrent"); ok {
+		if o.Users, err = strconv.Atoi(v); err != nil || o.Users < 1 {
+			return nil, usageErr("-c/--concurrent: want a whole number of users >= 1, got %q", v)
+		}
+	}
+	if v, ok := pick("reps", "reps"); ok && v != "" {
+		if strings.EqualFold(v, "once") {
+			o.Once = true
+		} else if o.Reps, err = strconv.Atoi(v); err != nil || o.Reps < 1 {
+			return nil, usageErr("-r/--reps: want a number >= 1 or 'once', got %q", v)
+		}
+	}
+	if v, ok := pick("time", "time"); ok && v != "" {
+		if o.Duration, err = parseSiegeTime(v); err != nil {
+			return nil, usageErr("-t/--time: %v", err)
+		}
+	}
+	if v, ok := pick("delay", "delay"); ok && v != "" {
+		if o.Delay, err = parseSeconds(v); err != nil {
+			return nil, usageErr("-d/--delay: %v", err)
+		}
+	}
+	bench, err := boolOf("benchmark", "benchmark")
+	if err != nil {
+		return nil, err
+	}
+	if bench {
+		o.Delay = 0
+	}
+	if o.Internet, err = boolOf("internet", "internet"); err != nil {
+		return nil, err
+	}
+	s.file, _ = pick("file", "file")
+	s.url, _ = rc["url"]
+	if len(args) > 0 {
+		s.url = args[len(args)-1] // siege: the last argument is the URL
+	}
+	for _, h := range f.headers {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return nil, usageErr("-H/--header: want \"Name: value\", got %q", h)
+		}
+		o.Headers = append(o.Headers, loadgen.Header{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
+	}
+	if v, ok := pick("user-agent", "user-agent"); ok {
+		o.UserAgent = v
+	}
+	o.ContentType = f.contentType
+	if s.verbose, err = boolOf("verbose", "verbose"); err != nil {
+		return nil, err
+	}
+	if s.quiet, err = boolOf("quiet", "quiet"); err != nil {
+		return nil, err
+	}
+	if s.jsonOut, err = boolOf("json-output", "json_output"); err != nil {
+		return nil, err
+	}
+	if s.jsonOut {
+		s.quiet = true
+	}
+	if v, ok := pick("timeout", "timeout"); ok {
+		if o.Timeout, err = parseTimeout(v); err != nil {
+			return nil, usageErr("--timeout: %v", err)
+		}
+	} else {
+		o.Timeout = 30 * time.Second
+	}
+	if v, ok := pick("connection", "connection"); ok {
+		switch strings.ToLower(v) {
+		case "keep-alive", "keepalive":
+		case "close":
+			o.Close = true
+		default:
+			return nil, usageErr("--connection: want keep-alive or close, got %q", v)
+		}
+	}
+	if v, ok := pick("protocol", "protocol"); ok {
+		o.Protocol = strings.ToUpper(v)
+		if o.Protocol != "HTTP/1.1" && o.Protocol != "HTTP/1.0" {
+			return nil, usageErr("--protocol: want HTTP/1.1 or HTTP/1.0, got %q", v)
+		}
+	}
+	if v, ok := rc["follow-location"]; ok {
+		follow, err := parseBool(v)
+		if err != nil {
+			return nil, usageErr("%s: follow-location: %v", f.rc, err)
+		}
+		o.NoFollow = !follow
+	}
+	if f.noFollow {
+		o.NoFollow = true
+	}
+	o.Insecure = f.insecure
+	o.Seed = f.seed
+	s.jsonFile = f.jsonFile
+	s.mark = f.mark
+	if fs.Changed("log") || f.mark != "" {
+		s.logFile = f.log
+		if s.logFile == "" || s.logFile == defaultLogMarker {
+			s.logFile = filepath.Join(a.getenv("HOME"), ".loadgen", "loadgen.log")
+		}
+	}
+	s.get, s.print = f.get, f.print
+	return s, nil
+}
+
+// targets loads the run's targets: the URL argument wins over -f, as in siege.
+func (a *app) targets(s *settings) ([]loadgen.Target, error) {
+	if s.url != "" {
+		t, err := loadgen.ParseTarget(s.url, ".")
+		if err != nil {
+			return nil, usageErr("URL: %v", err)
+		}
+		return []loadgen.Target{t}, nil
+	}
+	if s.file != "" {
+		ts, err := loadgen.ReadURLFile(s.file)
+		if err != nil {
+			var le *loadgen.LineError
+			if errors.As(err, &le) || !errors.Is(err, os.ErrNotExist) {
+				return nil, usageErr("%v", err)
+			}
+			return nil, setupErr(err)
+		}
+		return ts, nil
+	}
+	return nil, nil
+}
+
+func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args []string) error {
+	if f.version {
+		fmt.Fprintf(a.stdout, "loadgen %s\n", version)
+		return nil
+	}
+	s, err := a.settings(fs, f, args)
+	if err != nil {
+		return err
+	}
+	targets, err := a.targets(s)
+	if err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		return setupErr(errors.New("no target: give a URL, or -f FILE"))
+	}
+	if s.get || s.print {
+		return a.single(ctx, s, targets[0])
+	}
+	if s.verbose {
+		s.opts.Verbose = a.stdout
+	}
+	runner, err := loadgen.New(targets, s.opts)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if !s.quiet {
+		a.describe(s, targets)
+	}
+	stopProgress := a.progress(ctx, runner, s)
+	res, err := runner.Run(ctx)
+	stopProgress()
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	rp := report.New(res, version, len(targets))
+	if len(targets) == 1 {
+		rp.Target = targets[0].URL
+	}
+	if err := a.emit(s, rp); err != nil {
+		return err
+	}
+	if res.Interrupted {
+		return &quietExit{exitInterrupted}
+	}
+	return nil
+}
+
+// describe prints siege's opening line.
+func (a *app) describe(s *settings, targets []loadgen.Target) {
+	what := "until interrupted"
+	switch {
+	case s.opts.Once:
+		what = "each URL once"
+	case s.opts.Reps > 0 && s.opts.Duration > 0:
+		what = fmt.Sprintf("%d reps per user, at most %s", s.opts.Reps, s.opts.Duration)
+	case s.opts.Reps > 0:
+		what = fmt.Sprintf("%d reps per user", s.opts.Reps)
+	case s.opts.Duration > 0:
+		what = "for " + s.opts.Duration.String()
+	}
+	mode := ""
+	if s.opts.Internet {
+		mode = ", internet mode"
+	}
+	fmt.Fprintf(a.stderr, "** loadgen %s\n** Preparing %d concurrent users for battle against %d URL(s)%s, %s.\n",
+		version, s.opts.Users, len(targets), mode, what)
+	fmt.Fprintf(a.stderr, "The server is now under siege...\n")
+}
+
+// emit writes the text report, the JSON report and the log line.
+func (a *app) emit(s *settings, rp *report.Report) error {
+	var errs []error
+	if s.jsonFile != "" {
+		if err := writeFileAtomic(s.jsonFile, rp.WriteJSON); err != nil {
+			errs = append(errs, fmt.Errorf("write JSON report: %w", err))
+		}
+	}
+	if s.logFile != "" {
+		if err := appendLog(s.logFile, s.mark, rp); err != nil {
+			errs = append(errs, fmt.Errorf("write log: %w", err))
+		}
+	}
+	if s.jsonOut {
+		if err := rp.WriteJSON(a.stdout); err != nil {
+			errs = append(errs, err)
+		}
+	} else if !s.quiet {
+		if err := rp.WriteText(a.stdout); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return setupErr(errors.Join(errs...))
+	}
+	return nil
+}
+
+// writeFileAtomic writes through a temporary file and renames it, so a
+// reader never sees half a report.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".loadgen-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+const logHeader = "      Date & Time,  Trans,  Elap Time,  Data Trans,  Resp Time,  Trans Rate,  Throughput,  Concurrent,    OKAY,   Failed\n"
+
+// appendLog appends siege's CSV log line (and the header to a new file).
+func appendLog(path, mark string, rp *report.Report) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	fh, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	if st, err := fh.Stat(); err == nil && st.Size() == 0 {
+		b.WriteString(logHeader)
+	}
+	if mark != "" {
+		fmt.Fprintf(&b, "**** %s ****\n", mark)
+	}
+	end, _ := time.Parse(time.RFC3339Nano, rp.End)
+	fmt.Fprintf(&b, "%s,%7d,%11.2f,%12.0f,%11.3f,%12.2f,%12.2f,%12.2f,%8d,%9d\n",
+		end.Local().Format("2006-01-02 15:04:05"), rp.Transactions, rp.ElapsedTime, float64(rp.Bytes)/(1024*1024),
+		rp.ResponseTime, rp.TransactionRate, rp.Throughput, rp.Concurrency, rp.SuccessfulTransactions, rp.FailedTransactions)
+	if _, err := fh.WriteString(b.String()); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}

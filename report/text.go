@@ -1,0 +1,71 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/loadgen/loadgen/loadgen"
+)
+
+// WriteText writes siege's summary block, then percentiles, status codes,
+// HTTP errors and socket errors by class.
+func (rp *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	f := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	f("\n")
+	f("Transactions:\t\t%12d hits\n", rp.Transactions)
+	f("Availability:\t\t%12.2f %%\n", rp.Availability)
+	f("Elapsed time:\t\t%12.2f secs\n", rp.ElapsedTime)
+	f("Data transferred:\t%12.2f MB\n", rp.DataTransferred)
+	f("Response time:\t\t%12.2f ms\n", rp.ResponseTime*1000)
+	f("Transaction rate:\t%12.2f trans/sec\n", rp.TransactionRate)
+	f("Throughput:\t\t%12.2f MB/sec\n", rp.Throughput)
+	f("Concurrency:\t\t%12.2f\n", rp.Concurrency)
+	f("Successful transactions:%12d\n", rp.SuccessfulTransactions)
+	f("Failed transactions:\t%12d\n", rp.FailedTransactions)
+	f("Longest transaction:\t%12.2f ms\n", rp.LongestTransaction*1000)
+	f("Shortest transaction:\t%12.2f ms\n", rp.ShortestTransaction*1000)
+	f("\n")
+	l := rp.LatencyMs
+	f("Latency percentiles:\tp50 %.2f ms   p90 %.2f ms   p99 %.2f ms   p99.9 %.2f ms   max %.2f ms\n", l.P50, l.P90, l.P99, l.P999, l.Max)
+	f("HTTP responses:\t\t%s\n", joinCounts(rp.StatusClasses, sortedKeys(rp.StatusClasses), "none"))
+	if len(rp.Status) > 0 {
+		f("  by code:\t\t%s\n", joinCounts(rp.Status, sortedKeys(rp.Status), ""))
+	}
+	f("HTTP errors (4xx/5xx):\t%12d   (siege counts these as successful transactions)\n", rp.HTTPErrors)
+	var errKeys []string
+	for _, c := range loadgen.ErrorClasses() {
+		errKeys = append(errKeys, c.String())
+	}
+	f("Socket errors:\t\t%s\n", joinCounts(rp.Errors, errKeys, ""))
+	for _, k := range errKeys {
+		if s := rp.ErrorSamples[k]; s != "" {
+			f("  first %s:\t%s\n", k, s)
+		}
+	}
+	for _, n := range rp.Notes {
+		f("Note: %s\n", n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func joinCounts(m map[string]int64, keys []string, empty string) string {
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	if len(parts) == 0 {
+		return empty
+	}
+	return strings.Join(parts, ", ")
+}
+
+// WriteJSON writes the report as indented JSON.
+func (rp *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rp)
+}

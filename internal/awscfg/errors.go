@@ -149,13 +149,19 @@ func Classify(err error) error {
 		what = oe.ServiceID + " " + oe.OperationName
 	}
 
+	// Credentials fail before the request is sent: the SDK wraps the
+	// provider's error in "get identity: ..." (or a v4.SigningError).
 	var se *v4.SigningError
-	if errors.As(err, &se) {
+	if errors.As(err, &se) || strings.Contains(err.Error(), "get identity: ") {
 		if missingCredentials(err) || errors.Is(err, context.DeadlineExceeded) {
 			return noCredentials(err)
 		}
+		cause := err.Error()
+		if _, after, ok := strings.Cut(cause, "get identity: "); ok {
+			cause = after
+		}
 		return &Error{Kind: KindCredentials, Err: err,
-			Msg: fmt.Sprintf("could not get AWS credentials for %s: %v", what, se.Err)}
+			Msg: fmt.Sprintf("could not get AWS credentials for %s: %s", what, cause)}
 	}
 
 	var ae smithy.APIError

@@ -35,6 +35,8 @@ type runFlags struct {
 	insecure   bool
 	protocol   string
 	seed       uint64
+
+	perf perfFlags
 }
 
 const defaultLogMarker = "\x00default"
@@ -68,6 +70,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
 	fs.StringVar(&f.protocol, "protocol", "HTTP/1.1", "HTTP/1.1 or HTTP/1.0")
 	fs.Uint64Var(&f.seed, "seed", 0, "random seed for internet mode and delays (0: random)")
+	f.perf.register(fs)
 }
 
 var _ = time.Second

@@ -24,8 +24,8 @@ const (
 	DefaultWorkPerPage  = 300 * time.Microsecond
 )
 
-// DefaultZones are the three simulated availability zones.
-var DefaultZones = []string{"a", "b", "c"}
+// defaultZones returns the three simulated availability zones.
+func defaultZones() []string { return []string{"a", "b", "c"} }
 
 // Environment variables that carry a Config to a child process.
 const (
@@ -88,7 +88,7 @@ func (cfg Config) withDefaults() Config {
 		cfg.WorkPerPage = DefaultWorkPerPage
 	}
 	if len(cfg.Zones) == 0 {
-		cfg.Zones = append([]string(nil), DefaultZones...)
+		cfg.Zones = defaultZones()
 	}
 	return cfg
 }

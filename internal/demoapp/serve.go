@@ -28,8 +28,8 @@ const shutdownGrace = 2 * time.Second
 // line "demoapp listening on http://127.0.0.1:PORT\n" to ready (the parent
 // reads it) once listening. The CloudWatch client is configured from the
 // environment (AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-// AWS_ENDPOINT_URL, ...); publishing errors go to stderr and never stop the
-// site. Serve returns nil after a clean shutdown.
+// AWS_ENDPOINT_URL, ...); configuration and publishing errors go to stderr
+// and never stop the site. Serve returns nil after a clean shutdown.
 func Serve(ctx context.Context, cfg Config, ready io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -39,9 +39,11 @@ func Serve(ctx context.Context, cfg Config, ready io.Writer) error {
 	if cfg.PublishEvery > 0 {
 		awsCfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
-			return fmt.Errorf("demoapp: loading AWS config: %w", err)
+			// The site still serves; only the metrics are lost.
+			fmt.Fprintf(os.Stderr, "demoapp: loading AWS config, metrics disabled: %v\n", err)
+		} else {
+			pub = &Publisher{Client: cloudwatch.NewFromConfig(awsCfg), Config: cfg, Log: os.Stderr}
 		}
-		pub = &Publisher{Client: cloudwatch.NewFromConfig(awsCfg), Config: cfg, Log: os.Stderr}
 	}
 	return serve(ctx, cfg, ready, pub)
 }

@@ -52,7 +52,7 @@ type site struct {
 func Handler(cfg Config) http.Handler {
 	cfg = cfg.withDefaults()
 	if err := (Config{Zones: cfg.Zones}).Validate(); err != nil {
-		cfg.Zones = append([]string(nil), DefaultZones...)
+		cfg.Zones = defaultZones()
 	}
 	s := &site{assets: make(map[string][]byte)}
 	s.iters = calibrate(cfg.WorkPerPage)

@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // app holds what a command invocation reads and writes, so tests can run
@@ -95,7 +94,7 @@ fire in time; 2 usage error or bad URL file; 3 the run could not start; 130 Ctrl
 
 // subcommands lists the commands besides the load run; each file adds its own.
 func (a *app) subcommands() []*cobra.Command {
-	return []*cobra.Command{a.versionCommand()}
+	return []*cobra.Command{a.versionCommand(), a.crawlCommand()}
 }
 
 func (a *app) versionCommand() *cobra.Command {
@@ -106,5 +105,3 @@ func (a *app) versionCommand() *cobra.Command {
 		Run:   func(*cobra.Command, []string) { fmt.Fprintf(a.stdout, "loadgen %s\n", version) },
 	}
 }
-
-var _ = pflag.ContinueOnError

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"github.com/spf13/pflag"
 )
 
@@ -36,7 +34,8 @@ type runFlags struct {
 	protocol   string
 	seed       uint64
 
-	perf perfFlags
+	perf  perfFlags
+	crawl crawlFlags
 }
 
 const defaultLogMarker = "\x00default"
@@ -71,6 +70,5 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.protocol, "protocol", "HTTP/1.1", "HTTP/1.1 or HTTP/1.0")
 	fs.Uint64Var(&f.seed, "seed", 0, "random seed for internet mode and delays (0: random)")
 	f.perf.register(fs)
+	f.crawl.register(fs, true)
 }
-
-var _ = time.Second

@@ -170,6 +170,13 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 		}
 	}
 	s.get, s.print = f.get, f.print
+	parser, err := boolOf("parser", "parser")
+	if err != nil {
+		return nil, err
+	}
+	if parser && !f.crawl.noParse {
+		s.opts.Parser = parserFunc(f.crawl.allow)
+	}
 	return s, nil
 }
 
@@ -214,6 +221,9 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	}
 	if s.get || s.print {
 		return a.single(ctx, s, targets[0])
+	}
+	if len(targets) == 1 && s.url != "" && s.opts.Internet && !f.crawl.noCrawl {
+		targets = a.discover(ctx, s, &f.crawl, targets[0])
 	}
 	if s.verbose {
 		s.opts.Verbose = a.stdout
@@ -294,9 +304,12 @@ func (a *app) emit(s *settings, rp *report.Report) error {
 	return nil
 }
 
+// ioWriter is io.Writer, named for the callers' closures.
+type ioWriter = io.Writer
+
 // writeFileAtomic writes through a temporary file and renames it, so a
 // reader never sees half a report.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
+func writeFileAtomic(path string, write func(ioWriter) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".loadgen-*")
 	if err != nil {

@@ -1,7 +1,10 @@
 package awslocal
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -13,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/smithy-go/encoding/cbor"
 )
 
 // fakeClock is a settable clock for the evaluator.
@@ -156,4 +160,40 @@ func describeOne(t *testing.T, cw *cloudwatch.Client, name string) types.MetricA
 		t.Fatalf("DescribeAlarms(%s): got %d alarms", name, len(out.MetricAlarms))
 	}
 	return out.MetricAlarms[0]
+}
+
+// postRaw posts a raw body to a CloudWatch operation and decodes the CBOR
+// answer, checking the RPCv2 response headers.
+func postRaw(t *testing.T, baseURL, op string, body []byte) (int, cbor.Map) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, baseURL+cwPathPrefix+op, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Smithy-Protocol", "rpc-v2-cbor")
+	req.Header.Set("Content-Type", "application/cbor")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Header.Get("Smithy-Protocol") != "rpc-v2-cbor" || resp.Header.Get("Content-Type") != "application/cbor" {
+		t.Errorf("response headers = %v", resp.Header)
+	}
+	v, err := cbor.Decode(b)
+	if err != nil {
+		t.Fatalf("answer is not CBOR: %v", err)
+	}
+	m, _ := v.(cbor.Map)
+	return resp.StatusCode, m
+}
+
+// postCBOR posts a CBOR map to a CloudWatch operation.
+func postCBOR(t *testing.T, baseURL, op string, in cbor.Map) (int, cbor.Map) {
+	t.Helper()
+	return postRaw(t, baseURL, op, cbor.Encode(in))
 }

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+	"unsafe"
 )
 
 // Fixed "commit" hashes of the simulated services, as the workshop's
@@ -47,8 +49,8 @@ type site struct {
 // Handler returns the demo site: GET/HEAD / (a Rails-like page costing
 // cfg.WorkPerPage of CPU to render), /assets/<name>.svg and /health.
 // Everything else is 404. Invalid zone labels in cfg are replaced by the
-// defaults. Handler calibrates the rendering work once, which takes about a
-// millisecond.
+// defaults. Handler calibrates the rendering work once, which takes a few
+// milliseconds.
 func Handler(cfg Config) http.Handler {
 	cfg = cfg.withDefaults()
 	if err := (Config{Zones: cfg.Zones}).Validate(); err != nil {
@@ -156,31 +158,47 @@ func spin(st [32]byte, n int) [32]byte {
 	return st
 }
 
-// calibrate returns how many spin iterations take about target on this
-// machine, from the fastest of a few short timed runs (the fastest run is
-// the one least disturbed by other processes, so it approximates CPU time).
+// calibrate returns how many spin iterations cost about target of CPU time
+// on this machine. It times a few short runs by the calling thread's own CPU
+// clock (so time spent preempted does not count),
+// falling back to the wall clock, and keeps the fastest.
 func calibrate(target time.Duration) int {
 	if target <= 0 {
 		return 0
 	}
-	const chunk = 1024
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	const chunk = 4096
 	best := time.Duration(math.MaxInt64)
 	var st [32]byte
-	for range 5 {
+	for range 3 {
+		c0, cerr := threadCPUTime()
 		t0 := time.Now()
 		st = spin(st, chunk)
-		if d := time.Since(t0); d < best {
-			best = d
+		d := time.Since(t0)
+		if c1, err := threadCPUTime(); err == nil && cerr == nil && c1 > c0 {
+			d = min(d, c1-c0)
 		}
+		best = min(best, d)
 	}
-	if best <= 0 {
-		best = 1
-	}
+	best = max(best, 1)
 	n := int(float64(target) * chunk / float64(best))
 	if st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 0 { // keep st live; practically never true
 		n++
 	}
 	return max(n, 1)
+}
+
+// threadCPUTime returns the calling OS thread's CPU time from
+// clock_gettime(CLOCK_THREAD_CPUTIME_ID), which, unlike getrusage, includes
+// the time since the thread's last scheduler tick.
+func threadCPUTime() (time.Duration, error) {
+	const clockThreadCPUTime = 3 // CLOCK_THREAD_CPUTIME_ID
+	var ts syscall.Timespec
+	if _, _, e := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTime, uintptr(unsafe.Pointer(&ts)), 0); e != 0 {
+		return 0, fmt.Errorf("clock_gettime(CLOCK_THREAD_CPUTIME_ID): %w", e)
+	}
+	return time.Duration(ts.Nano()), nil
 }
 
 // zoneIP is the simulated private IP of a tier's task in zone index zi.

@@ -385,3 +385,25 @@ type discardWriter struct{ h http.Header }
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardWriter) WriteHeader(int)             {}
+
+func TestThreadCPUTimeIsFineGrained(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	c0, err := threadCPUTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Busy for 3 ms of wall time: well under a scheduler tick on HZ=250,
+	// which getrusage would not show yet.
+	var st [32]byte
+	for t0 := time.Now(); time.Since(t0) < 3*time.Millisecond; {
+		st = spin(st, 64)
+	}
+	c1, err := threadCPUTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := c1 - c0; d <= 0 || d > time.Second {
+		t.Errorf("thread CPU time advanced %v over 3 ms of work (state %x)", d, st[:2])
+	}
+}

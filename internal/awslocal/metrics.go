@@ -179,6 +179,9 @@ func readDatum(o obj, ns string, now time.Time) (pendingSample, *apiError) {
 	if hasUnit && !standardUnits[unit] {
 		return p, errf("InvalidParameterValue", "The value %s for parameter %s.Unit is invalid.", unit, o.path)
 	}
+	if unit == "" {
+		unit = "None" // as on AWS: data without a unit have unit None
+	}
 	if res, ok := o.int("StorageResolution"); ok && res != 1 && res != 60 {
 		return p, errf("InvalidParameterValue", "The value %d for parameter %s.StorageResolution is invalid. Valid values are 1 and 60.", res, o.path)
 	}

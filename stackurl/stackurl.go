@@ -226,7 +226,8 @@ func describe(ctx context.Context, api API, stack string) ([]types.Output, error
 		}
 		return nil, awscfg.Classify(err)
 	}
-	if out == nil || len(out.Stacks) == 0 {
+	// By ARN, DescribeStacks still answers for a deleted stack.
+	if out == nil || len(out.Stacks) == 0 || out.Stacks[0].StackStatus == types.StackStatusDeleteComplete {
 		return nil, errStackMissing
 	}
 	return out.Stacks[0].Outputs, nil

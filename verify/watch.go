@@ -316,25 +316,35 @@ func (w *watcher) round(ctx context.Context) error {
 	if err := w.pollState(ctx); err != nil {
 		return err
 	}
+	var throttled error
 	if !w.historyOff {
 		if err := w.pollHistory(ctx); err != nil {
-			if awscfg.IsThrottle(err) || ctx.Err() != nil {
+			switch {
+			case ctx.Err() != nil:
 				return err
+			case awscfg.IsThrottle(err):
+				throttled = err
+			default:
+				w.historyOff = true
+				w.historyErr = oneLine(awscfg.Classify(err))
+				w.notice("alarm history unavailable (" + w.historyErr + "): relying on the alarm state alone, so a brief ALARM between two polls may be missed")
 			}
-			w.historyOff = true
-			w.historyErr = oneLine(awscfg.Classify(err))
-			w.notice("alarm history unavailable (" + w.historyErr + "): relying on the alarm state alone, so a brief ALARM between two polls may be missed")
 		}
 	}
 	w.updateFired()
+	if throttled != nil {
+		return throttled
+	}
 	if !w.sampleOff {
 		if err := w.sample(ctx); err != nil {
-			if awscfg.IsThrottle(err) || ctx.Err() != nil {
+			switch {
+			case ctx.Err() != nil, awscfg.IsThrottle(err):
 				return err
+			default:
+				w.sampleOff = true
+				w.sampleErr = oneLine(awscfg.Classify(err))
+				w.notice("cannot read the alarm's metric (" + w.sampleErr + "): progress shows the state only")
 			}
-			w.sampleOff = true
-			w.sampleErr = oneLine(awscfg.Classify(err))
-			w.notice("cannot read the alarm's metric (" + w.sampleErr + "): progress shows the state only")
 		}
 	}
 	return nil

@@ -413,3 +413,33 @@ func TestWatchRealClock(t *testing.T) {
 		t.Errorf("Watch took %s after cancellation", el)
 	}
 }
+
+// TestWatchHistoryThrottled: when only the history call is throttled, the
+// state read in the same poll still counts.
+func TestWatchHistoryThrottled(t *testing.T) {
+	f := newFixture(t)
+	alarm := f.createCPUAlarm(t, MetricContainerInsights)
+	f.setState(t, "cpu-high", types.StateValueOk)
+	f.clock.Advance(time.Second) // that change is before the load
+	var waits []time.Duration
+	step := func(i int) {
+		if i == 1 {
+			f.setState(t, "cpu-high", types.StateValueAlarm)
+			f.srv.InjectError("DescribeAlarmHistory", "Throttling", 3)
+		}
+	}
+	rec := &recorder{}
+	v, err := Watch(context.Background(), f.cw, alarm, Options{
+		Poll: time.Second, UntilAlarm: true, Timeout: time.Minute,
+		OnEvent: rec.add, Now: f.clock.Now, wait: f.fakeWait(t, 20, &waits, step),
+	})
+	if err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	if !v.Fired || len(waits) != 1 || len(v.Changes) != 1 || v.Changes[0].To != StateAlarm {
+		t.Errorf("fired %v after %d waits, changes %+v: want ALARM from the state poll at once", v.Fired, len(waits), v.Changes)
+	}
+	if n := len(rec.kind(EventNotice)); n != 1 {
+		t.Errorf("%d notices, want the throttling one", n)
+	}
+}

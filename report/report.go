@@ -49,6 +49,7 @@ type Report struct {
 	Errors        map[string]int64  `json:"errors"`
 	ErrorSamples  map[string]string `json:"error_samples,omitempty"`
 
+	Alarm *Alarm   `json:"alarm,omitempty"`
 	Notes []string `json:"notes,omitempty"`
 }
 

@@ -45,6 +45,9 @@ func (rp *Report) WriteText(w io.Writer) error {
 			f("  first %s:\t%s\n", k, s)
 		}
 	}
+	if rp.Alarm != nil {
+		b.WriteString(rp.Alarm.Text())
+	}
 	for _, n := range rp.Notes {
 		f("Note: %s\n", n)
 	}

@@ -36,6 +36,8 @@ type runFlags struct {
 
 	perf  perfFlags
 	crawl crawlFlags
+	aws   awsFlags
+	alarm alarmFlags
 }
 
 const defaultLogMarker = "\x00default"
@@ -71,4 +73,6 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.Uint64Var(&f.seed, "seed", 0, "random seed for internet mode and delays (0: random)")
 	f.perf.register(fs)
 	f.crawl.register(fs, true)
+	f.alarm.register(fs)
+	f.aws.register(fs)
 }

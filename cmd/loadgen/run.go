@@ -11,10 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/report"
+	"github.com/loadgen/loadgen/verify"
 )
 
 // settings is the effective configuration of a load run: siegerc values,
@@ -217,10 +221,33 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 		return err
 	}
 	if len(targets) == 0 {
-		return setupErr(errors.New("no target: give a URL, or -f FILE"))
+		// The workshop's path: the URL comes from stack outputs, and the load
+		// is the workshop's `siege -i $alb_url`: internet mode over the site.
+		resolved, err := resolveURL(ctx, &f.aws, f.alarm.stacks)
+		if err != nil {
+			return err
+		}
+		if !s.quiet {
+			fmt.Fprintf(a.stderr, "target %s from stack %s output %s\n", resolved.URL, resolved.Stack, resolved.OutputKey)
+		}
+		s.url = resolved.URL
+		s.opts.Internet = true
+		if targets, err = a.targets(s); err != nil {
+			return err
+		}
 	}
 	if s.get || s.print {
 		return a.single(ctx, s, targets[0])
+	}
+	var cw verify.API
+	var alarm types.MetricAlarm
+	if f.alarm.watching() {
+		if cw, alarm, err = findAlarm(ctx, &f.aws, f.alarm.name); err != nil {
+			return err
+		}
+		if !s.quiet {
+			fmt.Fprintf(a.stderr, "watching alarm %s (%s)\n", aws.ToString(alarm.AlarmName), describeAlarm(alarm))
+		}
 	}
 	if len(targets) == 1 && s.url != "" && s.opts.Internet && !f.crawl.noCrawl {
 		targets = a.discover(ctx, s, &f.crawl, targets[0])
@@ -235,23 +262,90 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if !s.quiet {
 		a.describe(s, targets)
 	}
-	stopProgress := a.progress(ctx, runner, s)
-	res, err := runner.Run(ctx)
+	view := &alarmView{}
+	stopProgress := a.progress(ctx, runner, s, view.get)
+	res, verdict, err := a.loadAndWatch(ctx, runner, cw, alarm, &f.alarm, s, view)
 	stopProgress()
 	if err != nil {
-		return fmt.Errorf("run: %w", err)
+		return err
 	}
 	rp := report.New(res, version, len(targets))
 	if len(targets) == 1 {
 		rp.Target = targets[0].URL
 	}
+	if verdict != nil {
+		rp.SetAlarm(*verdict)
+		if f.alarm.untilAlarm && verdict.Fired && ctx.Err() == nil {
+			rp.EndedBy = "alarm"
+		}
+	}
 	if err := a.emit(s, rp); err != nil {
 		return err
 	}
-	if res.Interrupted {
+	switch {
+	case ctx.Err() != nil:
 		return &quietExit{exitInterrupted}
+	case f.alarm.untilAlarm && (verdict == nil || !verdict.Fired):
+		return &quietExit{exitAlarm}
 	}
 	return nil
+}
+
+// loadAndWatch runs the load and, when an alarm is watched, the watcher
+// beside it under one errgroup: with --until-alarm, ALARM (or the alarm
+// timeout) stops the load; when the load ends first, the watcher stops too.
+func (a *app) loadAndWatch(ctx context.Context, runner *loadgen.Runner, cw verify.API, alarm types.MetricAlarm,
+	af *alarmFlags, s *settings, view *alarmView) (*loadgen.Result, *verify.Verdict, error) {
+	if cw == nil {
+		res, err := runner.Run(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("run: %w", err)
+		}
+		return res, nil, nil
+	}
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	var (
+		res     *loadgen.Result
+		verdict verify.Verdict
+	)
+	start := time.Now()
+	g := new(errgroup.Group)
+	g.Go(func() error {
+		defer stopWatch()
+		var err error
+		res, err = runner.Run(loadCtx)
+		return err
+	})
+	g.Go(func() error {
+		defer func() {
+			if af.untilAlarm {
+				stopLoad()
+			}
+		}()
+		timeout := af.timeout
+		if !af.untilAlarm {
+			timeout = -1
+		}
+		var err error
+		verdict, err = verify.Watch(watchCtx, cw, alarm, verify.Options{
+			Poll: af.poll, Since: start, UntilAlarm: af.untilAlarm, Timeout: timeout, OnEvent: a.onEvent(view, s.quiet),
+		})
+		if err != nil {
+			// The load goes on without the watcher, and the report says why.
+			fmt.Fprintf(a.stderr, "loadgen: alarm watch stopped: %v\n", err)
+			if verdict.Diagnosis == "" {
+				verdict.Diagnosis = "the watch stopped: " + err.Error()
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, nil, fmt.Errorf("run: %w", err)
+	}
+	return res, &verdict, nil
 }
 
 // describe prints siege's opening line.

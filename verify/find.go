@@ -26,9 +26,9 @@ type Candidate struct {
 	State      string
 }
 
-// String renders "NAME (WATCHES, STATE)".
+// String renders "NAME [WATCHES, now STATE]".
 func (c Candidate) String() string {
-	return fmt.Sprintf("%s (%s; %s)", c.Name, c.Watches, c.State)
+	return fmt.Sprintf("%s [%s, now %s]", c.Name, c.Watches, c.State)
 }
 
 func candidateOf(a types.MetricAlarm) Candidate {

@@ -101,7 +101,7 @@ func TestFindAlarm(t *testing.T) {
 		if fmt.Sprint(amb.Candidates) != fmt.Sprint(want) {
 			t.Errorf("candidates =\n%v\nwant\n%v", amb.Candidates, want)
 		}
-		for _, s := range []string{"2 alarms watch the CPU of an ECS service", "ci-cpu (mm1m1 * 100 / mm0m1", "ecs-cpu (CPUUtilization in AWS/ECS ClusterName=c2 ServiceName=s2", "--alarm NAME"} {
+		for _, s := range []string{"2 alarms watch the CPU of an ECS service", "ci-cpu [mm1m1 * 100 / mm0m1", "ecs-cpu [CPUUtilization in AWS/ECS ClusterName=c2 ServiceName=s2 (Average), now INSUFFICIENT_DATA]", "--alarm NAME"} {
 			if !strings.Contains(err.Error(), s) {
 				t.Errorf("error %q lacks %q", err, s)
 			}

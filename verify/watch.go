@@ -52,8 +52,8 @@ type Options struct {
 	Since time.Time
 	// UntilAlarm makes Watch return as soon as ALARM is reached.
 	UntilAlarm bool
-	// Timeout ends the watch after this long (with UntilAlarm: the alarm
-	// did not fire in time, Fired=false and a Diagnosis). Zero means 15 min;
+	// Timeout ends the watch this long after it started (with UntilAlarm:
+	// the alarm did not fire in time, Fired=false and a Diagnosis). Zero means 15 min;
 	// negative means no timeout (only the context ends the watch).
 	Timeout time.Duration
 	// OnEvent, if set, receives every state change, sample and notice, on
@@ -282,10 +282,10 @@ func (w *watcher) run(ctx context.Context) (Verdict, error) {
 		case err == nil:
 			interval = w.opts.Poll
 		case awscfg.IsThrottle(err):
-			interval = min(2*interval, MaxBackoff)
+			interval = min(2*interval, max(MaxBackoff, interval))
 			if !w.throttleNoticed {
 				w.throttleNoticed = true
-				w.notice(fmt.Sprintf("CloudWatch is throttling our calls even after retries: polling every %s or less often until it stops", interval))
+				w.notice(fmt.Sprintf("CloudWatch throttled the watcher even after retries: backing off (next poll in about %s, doubling up to %s while it lasts)", interval, max(MaxBackoff, w.opts.Poll)))
 			}
 		default:
 			w.finish()

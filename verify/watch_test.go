@@ -286,7 +286,7 @@ func TestWatchThrottlingBacksOff(t *testing.T) {
 	}
 	var throttleNotices int
 	for _, n := range rec.kind(EventNotice) {
-		if strings.Contains(n.Text, "throttling") {
+		if strings.Contains(n.Text, "throttled the watcher") {
 			throttleNotices++
 		}
 	}

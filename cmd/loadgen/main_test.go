@@ -193,8 +193,9 @@ func TestUsageAndSetupErrors(t *testing.T) {
 		{[]string{"--connection", "sometimes", "http://127.0.0.1/"}, 2, "--connection"},
 		{[]string{"ftp://127.0.0.1/"}, 2, "scheme"},
 		{[]string{"-f", filepath.Join(dir, "nope.txt")}, 3, "no such file"},
-		{[]string{"-c", "1"}, 3, "no target"},
+		{[]string{"-c", "1"}, 3, "no URL or -f FILE given, and none found in stack outputs: no AWS region set"},
 	}
+	isolateAWS(t)
 	for _, c := range cases {
 		r := runCLI(t, map[string]string{"HOME": dir}, c.args...)
 		if r.code != c.code || !strings.Contains(r.stderr, c.msg) {
@@ -334,4 +335,22 @@ func TestTimeFlagStopsTheRun(t *testing.T) {
 	if err := json.Unmarshal(out, &rp); err != nil || rp.EndedBy != "duration" || rp.ElapsedTime < 1.9 || rp.ElapsedTime > 3 {
 		t.Fatalf("%v %+v", err, rp)
 	}
+}
+
+// isolateAWS makes the SDK see no region, profile, credentials or endpoint
+// from this machine, so no test can reach a real AWS account.
+func isolateAWS(t *testing.T) {
+	t.Helper()
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID",
+		"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDWATCH", "AWS_ENDPOINT_URL_CLOUDFORMATION",
+		"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", empty)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }

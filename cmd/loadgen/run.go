@@ -225,7 +225,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 		// is the workshop's `siege -i $alb_url`: internet mode over the site.
 		resolved, err := resolveURL(ctx, &f.aws, f.alarm.stacks)
 		if err != nil {
-			return err
+			return &exitError{codeOf(err), fmt.Errorf("no URL or -f FILE given, and none found in stack outputs: %w", err)}
 		}
 		if !s.quiet {
 			fmt.Fprintf(a.stderr, "target %s from stack %s output %s\n", resolved.URL, resolved.Stack, resolved.OutputKey)

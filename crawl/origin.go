@@ -9,7 +9,7 @@ import (
 // defaultPort returns the port a scheme implies ("80" for http, "443" for
 // https, "" otherwise).
 func defaultPort(scheme string) string {
-	switch strings.ToLower(scheme) {
+	switch lowerASCII(scheme) {
 	case "http":
 		return "80"
 	case "https":
@@ -21,7 +21,7 @@ func defaultPort(scheme string) string {
 // hostPort returns u's lower-cased host name and its port, with the
 // scheme's default port filled in when none is given.
 func hostPort(u *url.URL) (host, port string) {
-	host = strings.ToLower(u.Hostname())
+	host = lowerASCII(u.Hostname())
 	port = u.Port()
 	if port == "" {
 		port = defaultPort(u.Scheme)
@@ -40,7 +40,7 @@ func SameOrigin(u, origin *url.URL, allow []string) bool {
 	if u == nil || origin == nil {
 		return false
 	}
-	scheme := strings.ToLower(u.Scheme)
+	scheme := lowerASCII(u.Scheme)
 	if scheme != "http" && scheme != "https" {
 		return false
 	}
@@ -79,9 +79,9 @@ func parseAllow(a string) (host, port string, ok bool) {
 		return "", "", false
 	}
 	if h, p, err := net.SplitHostPort(a); err == nil {
-		return strings.ToLower(strings.Trim(h, "[]")), p, h != ""
+		return lowerASCII(strings.Trim(h, "[]")), p, h != ""
 	}
-	return strings.ToLower(strings.Trim(a, "[]")), "", true
+	return lowerASCII(strings.Trim(a, "[]")), "", true
 }
 
 // normalize puts an absolute http(s) URL into the canonical form the crawler
@@ -89,11 +89,11 @@ func parseAllow(a string) (host, port string, ok bool) {
 // for an empty path, no fragment. It reports false for anything that is not
 // an absolute http or https URL with a host.
 func normalize(u *url.URL) bool {
-	u.Scheme = strings.ToLower(u.Scheme)
+	u.Scheme = lowerASCII(u.Scheme)
 	if u.Scheme != "http" && u.Scheme != "https" || u.Opaque != "" || u.Host == "" {
 		return false
 	}
-	host := strings.ToLower(u.Host)
+	host := lowerASCII(u.Host)
 	if p := u.Port(); p != "" && p == defaultPort(u.Scheme) {
 		host = host[:len(host)-len(p)-1]
 	} else if strings.HasSuffix(host, ":") {
@@ -108,4 +108,22 @@ func normalize(u *url.URL) bool {
 	}
 	u.Fragment, u.RawFragment = "", ""
 	return true
+}
+
+// lowerASCII lower-cases ASCII letters only (strings.ToLower would also
+// rewrite invalid UTF-8 and non-ASCII letters, changing the host net/url
+// escapes); it does not allocate when s has no upper-case letter.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; 'A' <= c && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }

@@ -114,13 +114,25 @@ func assets(dst []string, body []byte, base *url.URL, allow []string, fast bool)
 	}
 	rb := resolutionBase(body, page)
 	rbAllowed := SameOrigin(rb, page, allow)
+	// prefix is rb's "scheme://host" as url.URL.String writes it; plain
+	// hosts need no escaping, so the common case builds each URL with a
+	// single concatenation.
+	var prefix string
+	plain := rb.User == nil && plainHost(rb.Host)
 	start := len(dst)
 	var seen map[string]struct{}
 	add := func(v []byte) {
 		v = trimSpace(v)
 		var s string
 		if fast && rbAllowed && plainRootPath(v) {
-			s = rb.Scheme + "://" + rb.Host + string(v)
+			if plain {
+				s = rb.Scheme + "://" + rb.Host + string(v)
+			} else {
+				if prefix == "" {
+					prefix = (&url.URL{Scheme: rb.Scheme, User: rb.User, Host: rb.Host}).String()
+				}
+				s = prefix + string(v)
+			}
 		} else {
 			u, ok := resolve(v, rb)
 			if !ok || !SameOrigin(u, page, allow) {
@@ -323,6 +335,18 @@ func plainRootPath(v []byte) bool {
 		}
 	}
 	return inQuery || !isDotSeg(v[segStart:])
+}
+
+// plainHost reports whether a host (with optional port) is written only
+// with characters url.URL.String leaves unescaped.
+func plainHost(h string) bool {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == ':' || c == '[' || c == ']') {
+			return false
+		}
+	}
+	return h != ""
 }
 
 func isDotSeg(s []byte) bool { return string(s) == "." || string(s) == ".." }

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/loadgen/loadgen/report"
+)
+
+// TestDemoEndToEnd runs `loadgen demo`, scaled down, on the real binary: the
+// stack output gives the URL, the crawl finds the page and its image, the
+// load raises the site's CPU, the published metrics drive the alarm to ALARM
+// through the evaluator, and the load stops within a poll of it.
+func TestDemoEndToEnd(t *testing.T) {
+	isolateAWS(t)
+	jf := filepath.Join(t.TempDir(), "demo.json")
+	cmd := exec.Command(binary(t), "demo", "-c", "20", "--period", "2", "--poll", "1s", "--publish-every", "500ms",
+		"--alarm-timeout", "60s", "--json", jf)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("demo: %v\n%s\n%s", err, out.String(), errb.String())
+	}
+	t.Logf("demo took %v", time.Since(start))
+	log := errb.String()
+	for _, want := range []string{
+		"target http://127.0.0.1:", "from stack ecsworkshop-frontend output FrontendFargateLBServiceServiceURL55F424CF",
+		"crawled 2 URLs from http://127.0.0.1:", "-> ALARM", "the workshop works end to end",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, log)
+		}
+	}
+	var rp report.Report
+	raw, err := os.ReadFile(jf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &rp); err != nil {
+		t.Fatal(err)
+	}
+	if rp.Alarm == nil || !rp.Alarm.Fired || rp.EndedBy != "alarm" || rp.Transactions == 0 || rp.FailedTransactions != 0 {
+		t.Fatalf("report: %+v alarm %+v", rp, rp.Alarm)
+	}
+	last := rp.Alarm.Changes[len(rp.Alarm.Changes)-1]
+	if last.To != "ALARM" || !strings.HasPrefix(last.Reason, "Threshold Crossed") {
+		t.Fatalf("the alarm did not fire by evaluation: %+v", rp.Alarm.Changes)
+	}
+	firedAt, _ := time.Parse(time.RFC3339Nano, rp.Alarm.FiredAt)
+	end, _ := time.Parse(time.RFC3339Nano, rp.End)
+	if gap := end.Sub(firedAt); gap > 2500*time.Millisecond {
+		t.Fatalf("the load went on %v after the alarm fired (poll 1s)", gap)
+	}
+	// No child is left behind.
+	for _, re := range []string{`\(pid (\d+), one CPU\)`, `load pid (\d+)`} {
+		m := regexp.MustCompile(re).FindStringSubmatch(log)
+		if m == nil {
+			t.Fatalf("no pid for %s in:\n%s", re, log)
+		}
+		pid, _ := strconv.Atoi(m[1])
+		if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
+			t.Errorf("child %d still exists (kill 0: %v)", pid, err)
+		}
+	}
+}
+
+// TestDemoCtrlCLeavesNoChild interrupts the demo mid-load.
+func TestDemoCtrlCLeavesNoChild(t *testing.T) {
+	isolateAWS(t)
+	cmd := exec.Command(binary(t), "demo", "-c", "10", "--period", "60", "--poll", "1s")
+	errb := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = errb, errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(errb.String(), "The server is now under siege") {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("the load did not start:\n%s", errb.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("demo did not stop on SIGINT")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Fatalf("exit %d, want 130\n%s", code, errb.String())
+	}
+	log := errb.String()
+	for _, re := range []string{`\(pid (\d+), one CPU\)`, `load pid (\d+)`} {
+		m := regexp.MustCompile(re).FindStringSubmatch(log)
+		if m == nil {
+			t.Fatalf("no pid for %s", re)
+		}
+		pid, _ := strconv.Atoi(m[1])
+		if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
+			t.Errorf("child %d still exists after Ctrl+C", pid)
+		}
+	}
+	if !strings.Contains(log, "Transactions:") {
+		t.Errorf("no report after Ctrl+C:\n%s", log)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -31,7 +31,11 @@ func parseSiegeTime(s string) (time.Duration, error) {
 	if err != nil || n <= 0 || n > 1e6 {
 		return 0, fmt.Errorf("invalid time %q: want a positive number with S, M or H, like 30S, 5M or 1H", s)
 	}
-	return time.Duration(n * float64(unit)), nil
+	d := time.Duration(n * float64(unit))
+	if d < time.Millisecond {
+		return 0, fmt.Errorf("invalid time %q: shorter than a millisecond", s)
+	}
+	return d, nil
 }
 
 // parseSeconds parses a non-negative number of seconds, such as siege's -d.

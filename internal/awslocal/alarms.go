@@ -18,8 +18,13 @@ const (
 	stateInsufficient = "INSUFFICIENT_DATA"
 )
 
-// maxHistory bounds the history kept per alarm name.
-const maxHistory = 1000
+// Bounds: history items kept per alarm name, alarm names with history
+// (deleted alarms keep theirs, as on AWS), and alarms.
+const (
+	maxHistory      = 1000
+	maxHistoryNames = 10000
+	maxAlarms       = 10000
+)
 
 var staticOperators = map[string]string{
 	"GreaterThanOrEqualToThreshold": "greater than or equal to",
@@ -112,12 +117,36 @@ type historyItem struct {
 }
 
 func (s *Server) addHistoryLocked(name string, t time.Time, typ, summary, data string) {
+	if _, ok := s.history[name]; !ok && len(s.history) >= maxHistoryNames {
+		s.evictHistoryLocked()
+	}
 	s.histSeq++
 	h := append(s.history[name], historyItem{alarmName: name, t: t, seq: s.histSeq, typ: typ, summary: summary, data: data})
 	if len(h) > maxHistory {
 		h = append(h[:0], h[len(h)-maxHistory:]...)
 	}
 	s.history[name] = h
+}
+
+// evictHistoryLocked forgets the history of the deleted alarm whose latest
+// item is the oldest.
+func (s *Server) evictHistoryLocked() {
+	victim, oldest := "", uint64(0)
+	for n, h := range s.history {
+		if s.alarms[n] != nil || len(h) == 0 {
+			if len(h) == 0 {
+				delete(s.history, n)
+				return
+			}
+			continue
+		}
+		if last := h[len(h)-1].seq; victim == "" || last < oldest {
+			victim, oldest = n, last
+		}
+	}
+	if victim != "" {
+		delete(s.history, victim)
+	}
 }
 
 func (s *Server) putMetricAlarm(in obj) (cbor.Map, *apiError) {
@@ -245,6 +274,9 @@ func (s *Server) putMetricAlarm(in obj) (cbor.Map, *apiError) {
 	p := a.evalPeriod()
 	first := alignDown(now.Unix(), p) + p
 	old := s.alarms[a.name]
+	if old == nil && len(s.alarms) >= maxAlarms {
+		return nil, errf("LimitExceeded", "awslocal holds at most %d alarms", maxAlarms)
+	}
 	if old == nil {
 		a.state, a.reason = stateInsufficient, "Unchecked: Initial alarm creation"
 		a.stateUpdated, a.stateTransitioned = now, now

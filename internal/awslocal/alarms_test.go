@@ -583,3 +583,30 @@ func TestUnknownOperationAndBadBodies(t *testing.T) {
 		t.Errorf("empty body: %d %v", code, m)
 	}
 }
+
+func TestHistoryBounds(t *testing.T) {
+	s := New(Options{Now: newFakeClock(t0).Now})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Per alarm: the newest maxHistory items stay.
+	for i := range maxHistory + 5 {
+		s.addHistoryLocked("live", t0.Add(time.Duration(i)*time.Second), "StateUpdate", fmt.Sprint(i), "{}")
+	}
+	h := s.history["live"]
+	if len(h) != maxHistory || h[0].summary != "5" || h[len(h)-1].summary != fmt.Sprint(maxHistory+4) {
+		t.Errorf("per-alarm history: %d items, %s..%s", len(h), h[0].summary, h[len(h)-1].summary)
+	}
+	s.alarms["live"] = &alarm{name: "live"}
+	// Across names: the deleted alarm with the oldest latest item goes first;
+	// a live alarm's history is never evicted.
+	for i := range maxHistoryNames - 1 {
+		s.addHistoryLocked(fmt.Sprint("gone-", i), t0, "ConfigurationUpdate", "x", "{}")
+	}
+	if len(s.history) != maxHistoryNames {
+		t.Fatalf("%d names", len(s.history))
+	}
+	s.addHistoryLocked("new", t0, "ConfigurationUpdate", "x", "{}")
+	if len(s.history) != maxHistoryNames || s.history["gone-0"] != nil || s.history["new"] == nil || s.history["live"] == nil {
+		t.Errorf("eviction: %d names, gone-0 kept %v, new %v, live %v", len(s.history), s.history["gone-0"] != nil, s.history["new"] != nil, s.history["live"] != nil)
+	}
+}

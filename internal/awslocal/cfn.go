@@ -29,6 +29,9 @@ type stack struct {
 	status  string
 }
 
+// maxStacks bounds CreateStack, as the account quota does on AWS.
+const maxStacks = 2000
+
 const cfnXMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
 
 // PutStack seeds or replaces stack name with the given outputs, in status
@@ -353,6 +356,9 @@ func (s *Server) createStack(form url.Values) (any, *queryError) {
 	defer s.mu.Unlock()
 	if _, ok := s.stacks[name]; ok {
 		return nil, &queryError{status: http.StatusBadRequest, code: "AlreadyExistsException", message: fmt.Sprintf("Stack [%s] already exists", name)}
+	}
+	if len(s.stacks) >= maxStacks {
+		return nil, &queryError{status: http.StatusBadRequest, code: "LimitExceededException", message: fmt.Sprintf("Limit on the number of stacks (%d) exceeded", maxStacks)}
 	}
 	st := s.newStackLocked(name, now)
 	st.params = params

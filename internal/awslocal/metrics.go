@@ -2,7 +2,6 @@ package awslocal
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"regexp"
 	"sort"
@@ -887,9 +886,4 @@ func dimsMatch(have, filters []dim) bool {
 		}
 	}
 	return true
-}
-
-// String renders a metric for messages.
-func (ms *metricStat) String() string {
-	return fmt.Sprintf("%s/%s%v %s/%ds", ms.ns, ms.name, ms.dims, ms.stat, ms.period)
 }

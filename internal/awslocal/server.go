@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -265,9 +264,6 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// epochSec is t as whole Unix seconds.
-func epochSec(t time.Time) int64 { return t.Unix() }
-
 // alignDown returns the start (Unix seconds) of the period-aligned bucket
 // holding t.
 func alignDown(t int64, period int64) int64 {
@@ -277,5 +273,3 @@ func alignDown(t int64, period int64) int64 {
 	}
 	return t - r
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

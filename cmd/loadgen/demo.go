@@ -161,7 +161,7 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 	load := exec.Command(exe, args...)
 	load.Env = env
 	load.Stdout, load.Stderr = a.stdout, a.stderr
-	load.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	load.SysProcAttr = loadProcAttr()
 	if err := load.Start(); err != nil {
 		return setupErr(fmt.Errorf("start the load: %w", err))
 	}

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // Timeouts of the child's lifecycle.
@@ -74,7 +73,7 @@ func Spawn(ctx context.Context, exe string, args []string, env []string, cfg Con
 	cmd.Stdin = nil
 	cmd.Stdout = outW
 	cmd.Stderr = errW
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childProcAttr()
 	err = cmd.Start()
 	outW.Close()
 	errW.Close()
@@ -214,24 +213,6 @@ func (c *Child) wait(outR, errR *os.File) {
 		c.err = fmt.Errorf("demoapp: child pid %d exited unexpectedly: %w", c.Pid, werr)
 	}
 	close(c.done)
-}
-
-// waitExitedNoReap blocks until process pid has exited, leaving it a zombie
-// (waitid with WNOWAIT), so that its process group id cannot be reused yet.
-func waitExitedNoReap(pid int) {
-	const (
-		pPID    = 1          // P_PID
-		wExited = 0x4        // WEXITED
-		wNoWait = 0x01000000 // WNOWAIT
-	)
-	var info [128]byte // siginfo_t
-	for {
-		_, _, e := syscall.Syscall6(syscall.SYS_WAITID, pPID, uintptr(pid),
-			uintptr(unsafe.Pointer(&info[0])), wExited|wNoWait, 0, 0)
-		if e != syscall.EINTR {
-			return
-		}
-	}
 }
 
 // Stop ends the child: SIGTERM to its process group, up to StopGrace for it

@@ -18,8 +18,9 @@ func benchUser(b *testing.B, body string, o Options) (*user, *prepared) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
-	r.ctx = ctx
-	r.users = []*user{r.newUser(0)}
+	r.prepare(ctx)
+	r.users[0] = r.newUser(0)
+	r.nUsers.Store(1)
 	u := r.users[0]
 	b.Cleanup(u.closeAll)
 	return u, &r.targets[0]

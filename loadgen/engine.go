@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/url"
@@ -27,14 +28,26 @@ type Runner struct {
 	targets []prepared
 	hosts   []*hostInfo
 	hostIdx map[string]int
-	users   []*user
 	highest int64 // µs, the histograms' upper bound
 
+	// users has room for every user the run may have; the first nUsers
+	// are running. Only Run's goroutine adds users.
+	users  []*user
+	nUsers atomic.Int32
+	exited chan struct{} // a user's goroutine ended
+
+	start     time.Time    // Run's start; every time on the hot path is an offset from it
 	started   atomic.Int64 // unix nanos of the start, 0 before Run
 	stopped   atomic.Bool
 	ctx       context.Context
 	verboseMu sync.Mutex
 	tlsConfig *tls.Config
+
+	// The open model (Options.Rate): send time k is start + k*1e9/Rate ns.
+	rate       bool
+	slot       atomic.Int64  // the next send time's index
+	schedEnd   time.Duration // no send at or after this offset; 0 = none
+	schedTotal int64         // send times in all; 0 = unbounded
 }
 
 type prepared struct {
@@ -79,7 +92,16 @@ func New(targets []Target, opts Options) (*Runner, error) {
 	if opts.Seed == 0 {
 		opts.Seed = rand.Uint64()
 	}
-	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1}
+	if opts.Rate < 0 || math.IsNaN(opts.Rate) || math.IsInf(opts.Rate, 0) {
+		return nil, fmt.Errorf("rate must be a positive number of requests per second, got %v", opts.Rate)
+	}
+	if opts.MaxUsers < opts.Users || opts.Rate == 0 {
+		opts.MaxUsers = opts.Users
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = time.Second
+	}
+	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0}
 	if r.highest < 2 {
 		r.highest = 2
 	}
@@ -178,6 +200,10 @@ func equalFold(a, b string) bool { return len(a) == len(b) && bytes.EqualFold([]
 // Run sends load until the duration passes, every user has done its reps,
 // or ctx is cancelled. Cancellation is not an error: the result covers what
 // completed. Requests cut short by the end of the run are not counted.
+//
+// In rate mode the duration ends the schedule instead: requests already
+// sent may complete for up to min(Timeout, 2 s) more; what is still in
+// flight then is cut and not counted.
 func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	if !r.started.CompareAndSwap(0, 1) {
 		return nil, errors.New("runner already used")
@@ -185,41 +211,151 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	outer := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var drain <-chan time.Time
 	if r.opts.Duration > 0 {
-		var c2 context.CancelFunc
-		ctx, c2 = context.WithTimeout(ctx, r.opts.Duration)
-		defer c2()
+		if r.rate {
+			r.schedEnd = r.opts.Duration
+			t := time.NewTimer(r.opts.Duration + min(r.opts.Timeout, 2*time.Second))
+			defer t.Stop()
+			drain = t.C
+		} else {
+			var c2 context.CancelFunc
+			ctx, c2 = context.WithTimeout(ctx, r.opts.Duration)
+			defer c2()
+		}
 	}
-	r.ctx = ctx
-	r.users = make([]*user, r.opts.Users)
-	for i := range r.users {
+	if r.rate {
+		switch {
+		case r.opts.Once:
+			r.schedTotal = int64(len(r.targets))
+		case r.opts.Reps > 0:
+			r.schedTotal = int64(r.opts.Reps) * int64(r.opts.Users)
+		}
+	}
+	r.prepare(ctx)
+	for i := 0; i < r.opts.Users; i++ {
 		r.users[i] = r.newUser(i)
 	}
-	start := time.Now()
+	r.nUsers.Store(int32(r.opts.Users))
+	start := r.start
 	r.started.Store(start.UnixNano())
 
-	var wg sync.WaitGroup
-	for _, u := range r.users {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			u.run()
-		}()
+	for _, u := range r.users[:r.opts.Users] {
+		go r.runUser(u)
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		r.stop()
-		<-done
+	var grow, ivTick <-chan time.Time
+	if r.rate && r.opts.MaxUsers > r.opts.Users {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		grow = t.C
+	}
+	ivStart := start
+	if r.opts.OnInterval != nil {
+		t := time.NewTicker(r.opts.Interval)
+		defer t.Stop()
+		ivTick = t.C
+	}
+	done := ctx.Done()
+	for live := r.opts.Users; live > 0; {
+		select {
+		case <-r.exited:
+			live--
+		case <-done:
+			done, drain, grow = nil, nil, nil
+			r.stop()
+		case <-drain:
+			done, drain, grow = nil, nil, nil
+			r.stop()
+		case <-grow:
+			live += r.grow()
+		case now := <-ivTick:
+			r.collect(ivStart, now)
+			ivStart = now
+		}
 	}
 	end := time.Now()
 	r.stopped.Store(true)
-	for _, u := range r.users {
+	for _, u := range r.active() {
 		u.closeAll()
 	}
+	if r.opts.OnInterval != nil {
+		r.collect(ivStart, end)
+	}
 	return r.result(start, end, outer, ctx), nil
+}
+
+// prepare sets what users need before the first one starts.
+func (r *Runner) prepare(ctx context.Context) {
+	r.ctx = ctx
+	r.users = make([]*user, r.opts.MaxUsers)
+	r.exited = make(chan struct{}, r.opts.MaxUsers)
+	r.start = time.Now()
+}
+
+// active returns the users started so far.
+func (r *Runner) active() []*user { return r.users[:r.nUsers.Load()] }
+
+func (r *Runner) runUser(u *user) {
+	defer func() { r.exited <- struct{}{} }()
+	if r.rate {
+		u.runRate()
+		return
+	}
+	u.run()
+}
+
+// plannedAt is the intended send time of schedule index k, from the start.
+func (r *Runner) plannedAt(k int64) time.Duration {
+	return time.Duration(float64(k) * 1e9 / r.opts.Rate)
+}
+
+// grow adds users when the schedule is more than 10 ms behind: half as
+// many again as are running, at least one, up to MaxUsers. It returns how
+// many started.
+func (r *Runner) grow() int {
+	if r.stopped.Load() {
+		return 0
+	}
+	k := r.slot.Load()
+	if r.schedTotal > 0 && k >= r.schedTotal {
+		return 0
+	}
+	at := r.plannedAt(k)
+	now := time.Since(r.start)
+	if (r.schedEnd > 0 && (at >= r.schedEnd || now >= r.schedEnd)) || now-at <= 10*time.Millisecond {
+		return 0
+	}
+	cur := int(r.nUsers.Load())
+	add := min(max(1, cur/2), len(r.users)-cur)
+	for i := cur; i < cur+add; i++ {
+		r.users[i] = r.newUser(i)
+	}
+	r.nUsers.Store(int32(cur + add))
+	for _, u := range r.users[cur : cur+add] {
+		go r.runUser(u)
+	}
+	return add
+}
+
+// collect hands each user's interval histograms to OnInterval.
+func (r *Runner) collect(from, to time.Time) {
+	iv := Interval{Start: from, End: to, Latency: hdrhistogram.New(1, r.highest, 3)}
+	if r.rate {
+		iv.Uncorrected = hdrhistogram.New(1, r.highest, 3)
+	}
+	for _, u := range r.active() {
+		u.iv.swap().drainInto(iv.Latency)
+		if u.ivRaw != nil {
+			u.ivRaw.swap().drainInto(iv.Uncorrected)
+		}
+	}
+	iv.Latency.SetStartTimeMs(from.UnixMilli())
+	iv.Latency.SetEndTimeMs(to.UnixMilli())
+	if iv.Uncorrected != nil {
+		iv.Uncorrected.SetStartTimeMs(from.UnixMilli())
+		iv.Uncorrected.SetEndTimeMs(to.UnixMilli())
+	}
+	r.opts.OnInterval(iv)
 }
 
 // stop makes every user finish: in-flight requests fail at once and are
@@ -227,7 +363,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 func (r *Runner) stop() {
 	r.stopped.Store(true)
 	past := time.Unix(1, 0)
-	for _, u := range r.users {
+	for _, u := range r.active() {
 		u.mu.Lock()
 		for _, c := range u.conns {
 			if c != nil {
@@ -256,8 +392,9 @@ func (r *Runner) Snapshot() Snapshot {
 		return s
 	}
 	s.Elapsed = time.Since(time.Unix(0, ns))
-	hs := make([]*liveHist, 0, len(r.users))
-	for _, u := range r.users {
+	users := r.active()
+	hs := make([]*liveHist, 0, len(users))
+	for _, u := range users {
 		s.Transactions += u.txns.Load()
 		s.Failed += u.fails.Load()
 		s.HTTPErrors += u.httpErrs.Load()
@@ -291,6 +428,17 @@ type user struct {
 
 	hist *hdrhistogram.Histogram
 	live liveHist
+	iv   *recorder // interval hand-off, with OnInterval
+
+	// Rate mode: hist holds latency from the intended send time, histRaw
+	// (and ivRaw) from the actual send. planned is the current scheduled
+	// request's intended time, -1 when none.
+	histRaw  *hdrhistogram.Histogram
+	ivRaw    *recorder
+	planned  time.Duration
+	sent     int64
+	lastSend time.Duration
+	maxLag   time.Duration
 
 	_        [64]byte
 	txns     atomic.Int64
@@ -317,6 +465,17 @@ func (r *Runner) newUser(id int) *user {
 		conns: make([]*conn, len(r.hosts)),
 		br:    bufio.NewReaderSize(nil, 16<<10),
 		hist:  hdrhistogram.New(1, r.highest, 3),
+
+		planned: -1,
+	}
+	if r.opts.OnInterval != nil {
+		u.iv = newRecorder(r.highest)
+	}
+	if r.rate {
+		u.histRaw = hdrhistogram.New(1, r.highest, 3)
+		if r.opts.OnInterval != nil {
+			u.ivRaw = newRecorder(r.highest)
+		}
 	}
 	u.resp.KeepBodyBuffer = true
 	u.req.KeepBodyBuffer = true
@@ -362,9 +521,44 @@ func (u *user) run() {
 	}
 }
 
+// runRate is the user's loop in the open model: take the next send time
+// of the run's schedule, wait for it (or not, when it is past), send.
+func (u *user) runRate() {
+	r := u.r
+	n := int64(len(r.targets))
+	for !r.stopped.Load() {
+		k := r.slot.Add(1) - 1
+		if r.schedTotal > 0 && k >= r.schedTotal {
+			return
+		}
+		at := r.plannedAt(k)
+		now := time.Since(r.start)
+		if r.schedEnd > 0 && (at >= r.schedEnd || now >= r.schedEnd) {
+			return
+		}
+		if at > now && !u.sleep(at-now) {
+			return
+		}
+		ti := k % n
+		if r.opts.Internet {
+			ti = u.rng.Int64N(n)
+		}
+		u.planned = at
+		u.iterate(&r.targets[ti])
+		u.planned = -1
+		if u.aborted {
+			return
+		}
+	}
+}
+
 // pause sleeps a random 0..Delay; false when the run ended meanwhile.
 func (u *user) pause() bool {
-	d := time.Duration(u.rng.Int64N(int64(u.r.opts.Delay) + 1))
+	return u.sleep(time.Duration(u.rng.Int64N(int64(u.r.opts.Delay) + 1)))
+}
+
+// sleep waits for d; false when the run ended meanwhile.
+func (u *user) sleep(d time.Duration) bool {
 	if u.timer == nil {
 		u.timer = time.NewTimer(d)
 	} else {
@@ -459,13 +653,17 @@ func (u *user) hostFor(x *url.URL) *hostInfo {
 // transaction performs one exchange and records it. ok is false when the
 // exchange failed (counted) or the run is ending (not counted).
 func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target string) (status int, ok bool) {
-	start := time.Now()
+	start := time.Since(u.r.start)
 	err := u.exchange(h, raw, head, start)
-	lat := time.Since(start)
+	end := time.Since(u.r.start)
+	lat := end - start
 	if err != nil {
 		if u.r.stopped.Load() {
 			u.aborted = true
 			return 0, false
+		}
+		if u.planned >= 0 {
+			u.scheduled(start)
 		}
 		c := Classify(err)
 		u.errs[c]++
@@ -479,13 +677,23 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 		return 0, false
 	}
 	status = u.resp.Header.StatusCode()
-	us := lat.Microseconds()
-	if us < 1 {
-		us = 1
-	} else if us > u.r.highest {
-		us = u.r.highest
+	us := u.clamp(lat)
+	if u.histRaw != nil {
+		_ = u.histRaw.RecordValue(us)
+		if u.ivRaw != nil {
+			u.ivRaw.record(us)
+		}
+		if u.planned >= 0 {
+			// The scheduled request: latency from its intended time. Redirects
+			// and assets that follow it are sent when due and keep their own.
+			us = u.clamp(end - u.planned)
+			u.scheduled(start)
+		}
 	}
 	_ = u.hist.RecordValue(us)
+	if u.iv != nil {
+		u.iv.record(us)
+	}
 	u.live.record(us)
 	u.sumLat += lat
 	if u.minLat == 0 || lat < u.minLat {
@@ -512,10 +720,33 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 	return status, true
 }
 
+func (u *user) clamp(d time.Duration) int64 {
+	us := d.Microseconds()
+	if us < 1 {
+		return 1
+	}
+	if us > u.r.highest {
+		return u.r.highest
+	}
+	return us
+}
+
+// scheduled accounts for the current scheduled request, sent at offset at.
+func (u *user) scheduled(at time.Duration) {
+	u.sent++
+	if at > u.lastSend {
+		u.lastSend = at
+	}
+	if lag := at - u.planned; lag > u.maxLag {
+		u.maxLag = lag
+	}
+	u.planned = -1
+}
+
 // exchange writes raw on a connection to h and reads the response into
 // u.resp. A reused keep-alive connection that the server closed while idle
 // is redialled once, as browsers do; any other failure is returned.
-func (u *user) exchange(h *hostInfo, raw []byte, head bool, now time.Time) error {
+func (u *user) exchange(h *hostInfo, raw []byte, head bool, now time.Duration) error {
 	for attempt := 0; ; attempt++ {
 		c := u.conns[h.id]
 		if c == nil {
@@ -524,7 +755,7 @@ func (u *user) exchange(h *hostInfo, raw []byte, head bool, now time.Time) error
 				return err
 			}
 		}
-		if err := c.arm(now, u.r.opts.Timeout); err != nil {
+		if err := c.arm(u.r.start, now, u.r.opts.Timeout); err != nil {
 			u.drop(h, c)
 			return err
 		}
@@ -649,7 +880,7 @@ func (u *user) logLine(status int, lat time.Duration, size int, method, target, 
 type conn struct {
 	nc       net.Conn
 	u        *user
-	deadline time.Time
+	deadline time.Duration // offset from the run's start
 	served   int
 	readNow  int
 }
@@ -666,12 +897,12 @@ func (c *conn) Read(p []byte) (int, error) {
 // arm sets the connection's deadline for a request starting now. To save a
 // timer update per request the deadline is only moved when less than 7/8 of
 // the timeout remains, so a request times out between 7/8 and 8/8 of it.
-func (c *conn) arm(now time.Time, timeout time.Duration) error {
-	if c.deadline.Sub(now) >= timeout-timeout/8 {
+func (c *conn) arm(start time.Time, now, timeout time.Duration) error {
+	if c.deadline-now >= timeout-timeout/8 {
 		return nil
 	}
-	c.deadline = now.Add(timeout)
-	return c.nc.SetDeadline(c.deadline)
+	c.deadline = now + timeout
+	return c.nc.SetDeadline(start.Add(c.deadline))
 }
 
 var _ io.Reader = (*conn)(nil)

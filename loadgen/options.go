@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/url"
 	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Header is one extra request header.
@@ -42,6 +44,44 @@ type Options struct {
 
 	// Seed makes internet mode's choices reproducible; 0 picks one at random.
 	Seed uint64
+
+	// Rate, when positive, is the open model (--rate): requests are
+	// scheduled at Rate per second in total, whatever the responses do. The
+	// schedule is one sequence of send times, start + k/Rate for k = 0, 1,
+	// ...; a user that is free takes the next one, waits for its time (or
+	// sends at once when it is already past), and its latency is recorded
+	// from that intended time, so coordinated omission is corrected as wrk2
+	// does; the time from the actual send goes to Result.LatencyUncorrected.
+	// Delay is ignored. With Duration the schedule ends at the duration:
+	// requests already sent complete, none is sent after it. With Reps the
+	// schedule holds Reps*Users requests; with Once, one per target.
+	Rate float64
+
+	// MaxUsers lets users join when the schedule falls behind (rate mode
+	// only): every 100 ms, when the next unsent request is more than 10 ms
+	// late, half as many users again as are running (at least one) start,
+	// up to MaxUsers in all. Each new user opens its own connections. Users
+	// never leave before the end. 0, or a value at most Users, keeps Users.
+	MaxUsers int
+
+	// OnInterval, when set, receives the latencies recorded in each
+	// interval of Interval (default 1 s), and the rest at the end, from a
+	// collector goroutine. Users hand their interval histograms over
+	// lock-free (see recorder); the intervals add up exactly to
+	// Result.Latency. This is what --hlog writes.
+	OnInterval func(Interval)
+	// Interval is OnInterval's period; 0 means 1 s.
+	Interval time.Duration
+}
+
+// Interval is the latencies recorded between Start and End.
+type Interval struct {
+	Start, End time.Time
+	// Latency is in microseconds, with Result.Latency's geometry; in rate
+	// mode it is corrected (from the intended send time).
+	Latency *hdrhistogram.Histogram
+	// Uncorrected is the latency from the actual send; rate mode only.
+	Uncorrected *hdrhistogram.Histogram
 }
 
 // DefaultOptions returns siege's defaults: 25 users, 30 s timeout, keep-alive.

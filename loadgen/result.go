@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"errors"
+	"math"
 	"sort"
 	"time"
 
@@ -22,7 +23,12 @@ type Result struct {
 	SumLatency   time.Duration
 	Shortest     time.Duration
 	Longest      time.Duration
-	Latency      *hdrhistogram.Histogram // microseconds, 1 µs to the timeout, 3 significant digits
+	Latency      *hdrhistogram.Histogram // microseconds, 1 µs to the timeout, 3 significant digits; corrected in rate mode
+	// LatencyUncorrected is, in rate mode, the latency from the actual send
+	// (what a closed-loop tool would report); nil otherwise.
+	LatencyUncorrected *hdrhistogram.Histogram
+	// Rate describes the open model's schedule; nil in the closed model.
+	Rate *RateResult
 	Status       map[int]int64           // by HTTP status code
 	Errors       map[string]int64        // by ErrorClass name; every class present
 	ErrorSamples map[string]string       // the first message of each class seen
@@ -33,8 +39,9 @@ type Result struct {
 }
 
 func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Result {
+	users := r.active()
 	res := &Result{
-		Start: start, End: end, Elapsed: end.Sub(start), Users: len(r.users),
+		Start: start, End: end, Elapsed: end.Sub(start), Users: r.opts.Users,
 		Latency:      hdrhistogram.New(1, r.highest, 3),
 		Status:       map[int]int64{},
 		Errors:       map[string]int64{},
@@ -43,7 +50,18 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 	for _, c := range ErrorClasses() {
 		res.Errors[c.String()] = 0
 	}
-	for _, u := range r.users {
+	if r.rate {
+		res.LatencyUncorrected = hdrhistogram.New(1, r.highest, 3)
+		res.Rate = &RateResult{Target: r.opts.Rate, Users: len(users), MaxUsers: r.opts.MaxUsers}
+	}
+	var lastSend time.Duration
+	for _, u := range users {
+		if u.histRaw != nil {
+			res.LatencyUncorrected.Merge(u.histRaw)
+			res.Rate.Sent += u.sent
+			lastSend = max(lastSend, u.lastSend)
+			res.Rate.MaxLag = max(res.Rate.MaxLag, u.maxLag)
+		}
 		res.Transactions += u.txns.Load()
 		res.Failed += u.fails.Load()
 		res.HTTPErrors += u.httpErrs.Load()
@@ -70,17 +88,51 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 			}
 		}
 	}
+	if rr := res.Rate; rr != nil {
+		cut := res.Elapsed
+		if r.schedEnd > 0 {
+			cut = min(cut, r.schedEnd)
+		}
+		rr.Scheduled = int64(math.Ceil(cut.Seconds()*rr.Target - 1e-9))
+		if r.schedTotal > 0 {
+			rr.Scheduled = min(rr.Scheduled, r.schedTotal)
+		}
+		if rr.Sent > 0 {
+			rr.Achieved = float64(rr.Sent) / (lastSend.Seconds() + 1/rr.Target)
+		}
+	}
 	switch {
 	case outer.Err() != nil:
 		res.Reason = "cancelled"
 		res.Interrupted = true
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case errors.Is(ctx.Err(), context.DeadlineExceeded), r.schedEnd > 0 && res.Elapsed >= r.schedEnd:
 		res.Reason = "duration"
 	default:
 		res.Reason = "reps"
 	}
 	return res
 }
+
+// RateResult is how well the open model kept its schedule.
+type RateResult struct {
+	Target float64 // requests per second asked for
+	// Achieved is the scheduled requests sent and answered (or failed) per
+	// second of schedule: Sent / (the last one's send time - start + 1/Target).
+	// It equals Target when every request went out on time.
+	Achieved float64
+	// Scheduled is the number of send times the schedule held before it
+	// ended; Sent those that were sent and completed or failed.
+	Scheduled, Sent int64
+	// MaxLag is the longest a request went out after its intended time.
+	MaxLag time.Duration
+	// Users is how many users ran in the end (more than Result.Users' start
+	// value when MaxUsers let them join); MaxUsers the bound.
+	Users, MaxUsers int
+}
+
+// Short reports whether the achieved rate fell more than 1% short of the
+// target: the target (or this machine) could not keep up.
+func (rr *RateResult) Short() bool { return rr != nil && rr.Achieved < 0.99*rr.Target }
 
 // StatusCodes returns the status codes seen, sorted.
 func (res *Result) StatusCodes() []int {

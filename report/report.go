@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/loadgen/loadgen/loadgen"
 )
 
@@ -51,6 +53,30 @@ type Report struct {
 
 	Alarm *Alarm   `json:"alarm,omitempty"`
 	Notes []string `json:"notes,omitempty"`
+
+	// Rate describes the open model (--rate); absent in the closed model.
+	// LatencyMs then counts from each request's intended send time.
+	Rate *Rate `json:"rate,omitempty"`
+	// LatencyMsUncorrected is, in the open model, the latency from the
+	// actual send (what a closed-loop tool reports). loadgen shows it with
+	// --uncorrected.
+	LatencyMsUncorrected *Latency `json:"latency_ms_uncorrected,omitempty"`
+	// Merged is set by `loadgen merge`: where the figures came from.
+	Merged *Merged `json:"merged,omitempty"`
+}
+
+// Rate is the open model's schedule and how well it was kept.
+type Rate struct {
+	Target    float64 `json:"target"`   // requests per second asked for
+	Achieved  float64 `json:"achieved"` // scheduled requests sent per second of schedule
+	Corrected bool    `json:"corrected"`
+	Scheduled int64   `json:"scheduled"`
+	Sent      int64   `json:"sent"`
+	MaxLagMs  float64 `json:"max_lag_ms"` // the latest a request went out after its intended time
+	Users     int     `json:"users"`      // users at the end
+	MaxUsers  int     `json:"max_users"`
+	// Short is true when the achieved rate fell more than 1% short of the target.
+	Short bool `json:"short"`
 }
 
 // Latency holds latency statistics in milliseconds.
@@ -105,11 +131,27 @@ func New(res *loadgen.Result, version string, targets int) *Report {
 			P999: ms(res.Percentile(99.9)), Max: ms(res.Longest),
 		}
 	}
+	if h := res.LatencyUncorrected; h != nil && h.TotalCount() > 0 {
+		rp.LatencyMsUncorrected = &Latency{
+			Min: ms(time.Duration(h.Min()) * time.Microsecond), Mean: round(h.Mean()/1000, 3),
+			P50: pct(h, 50), P90: pct(h, 90), P99: pct(h, 99), P999: pct(h, 99.9),
+			Max: ms(time.Duration(h.Max()) * time.Microsecond),
+		}
+	}
+	if rr := res.Rate; rr != nil {
+		rp.Rate = &Rate{Target: rr.Target, Achieved: round(rr.Achieved, 2), Corrected: true, Scheduled: rr.Scheduled, Sent: rr.Sent,
+			MaxLagMs: ms(rr.MaxLag), Users: rr.Users, MaxUsers: rr.MaxUsers, Short: rr.Short()}
+	}
 	for code, n := range res.Status {
 		rp.Status[strconv.Itoa(code)] = n
 		rp.StatusClasses[fmt.Sprintf("%dxx", code/100)] += n
 	}
 	return rp
+}
+
+// pct is the value at percentile p of a microsecond histogram, in ms.
+func pct(h *hdrhistogram.Histogram, p float64) float64 {
+	return round(float64(h.ValueAtPercentile(p))/1000, 3)
 }
 
 func round(v float64, places int) float64 {

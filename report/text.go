@@ -30,6 +30,18 @@ func (rp *Report) WriteText(w io.Writer) error {
 	f("\n")
 	l := rp.LatencyMs
 	f("Latency percentiles:\tp50 %.2f ms   p90 %.2f ms   p99 %.2f ms   p99.9 %.2f ms   max %.2f ms\n", l.P50, l.P90, l.P99, l.P999, l.Max)
+	if r := rp.Rate; r != nil {
+		f("  (open model: from each request's intended send time, corrected for coordinated omission)\n")
+		if u := rp.LatencyMsUncorrected; u != nil {
+			f("Uncorrected percentiles:p50 %.2f ms   p90 %.2f ms   p99 %.2f ms   p99.9 %.2f ms   max %.2f ms   (from the actual send)\n", u.P50, u.P90, u.P99, u.P999, u.Max)
+		}
+		f("Request rate:\t\ttarget %.2f/s, achieved %.2f/s; %d of %d scheduled requests sent, latest %.2f ms late; %d users (max %d)\n",
+			r.Target, r.Achieved, r.Sent, r.Scheduled, r.MaxLagMs, r.Users, r.MaxUsers)
+		if r.Short {
+			f("Warning: the achieved rate %.2f/s fell %.1f%% short of the target %.2f/s: the target (or this machine) did not keep up; see --max-users\n",
+				r.Achieved, 100*(1-r.Achieved/r.Target), r.Target)
+		}
+	}
 	f("HTTP responses:\t\t%s\n", joinCounts(rp.StatusClasses, sortedKeys(rp.StatusClasses), "none"))
 	if len(rp.Status) > 0 {
 		f("  by code:\t\t%s\n", joinCounts(rp.Status, sortedKeys(rp.Status), ""))
@@ -47,6 +59,19 @@ func (rp *Report) WriteText(w io.Writer) error {
 	}
 	if rp.Alarm != nil {
 		b.WriteString(rp.Alarm.Text())
+	}
+	if m := rp.Merged; m != nil {
+		exact := "exact counters from every log"
+		if !m.TotalsExact {
+			exact = "counters from the histograms only (a log lacked loadgen's totals)"
+		}
+		f("Merged:\t\t\t%d logs, %d intervals, on absolute time; %s\n", len(m.Sources), m.Intervals, exact)
+		if len(m.Timeline) > 0 {
+			f("  %8s %10s %12s %10s %10s %10s\n", "t (s)", "count", "rate/s", "p50 ms", "p99 ms", "max ms")
+			for _, p := range m.Timeline {
+				f("  %8.1f %10d %12.1f %10.2f %10.2f %10.2f\n", p.OffsetS, p.Count, p.Rate, p.P50, p.P99, p.Max)
+			}
+		}
 	}
 	for _, n := range rp.Notes {
 		f("Note: %s\n", n)

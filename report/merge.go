@@ -1,0 +1,162 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/loadgen/loadgen/loadgen"
+)
+
+// Merged says where a merged report's figures came from.
+type Merged struct {
+	Sources   []string `json:"sources"`
+	Intervals int      `json:"intervals"`
+	// TotalsExact is true when every log carried loadgen's totals, so
+	// transactions, failures, bytes and status codes are exact; otherwise
+	// they come from the histograms (successful responses only).
+	TotalsExact bool            `json:"totals_exact"`
+	WindowS     float64         `json:"window_s"`
+	Timeline    []TimelinePoint `json:"timeline"`
+}
+
+// TimelinePoint is the union of every log's intervals that start in one
+// window of absolute time.
+type TimelinePoint struct {
+	OffsetS float64 `json:"offset_s"` // from the earliest interval's start
+	Start   string  `json:"start"`
+	Count   int64   `json:"count"`
+	Rate    float64 `json:"rate"`
+	P50     float64 `json:"p50_ms"`
+	P99     float64 `json:"p99_ms"`
+	Max     float64 `json:"max_ms"`
+}
+
+// MergeHlogs adds interval logs from several runs, typically on several
+// machines at once, on absolute time: the untagged histograms of every
+// interval add up to the result's Latency, the "uncorrected" ones to
+// LatencyUncorrected. Percentiles come from the union histogram, never from
+// averaging. window groups the intervals for the timeline (default 1 s).
+func MergeHlogs(logs []*Hlog, window time.Duration) (*loadgen.Result, *Merged, error) {
+	if window <= 0 {
+		window = time.Second
+	}
+	var lowest, highest int64 = math.MaxInt64, 0
+	digits := 0
+	var start, end time.Time
+	m := &Merged{WindowS: window.Seconds(), TotalsExact: true}
+	for _, lg := range logs {
+		m.Sources = append(m.Sources, lg.Name)
+		if lg.totals == nil {
+			m.TotalsExact = false
+		}
+		for _, iv := range lg.Intervals {
+			h := iv.Histogram
+			lowest = min(lowest, h.LowestTrackableValue())
+			highest = max(highest, h.HighestTrackableValue())
+			digits = max(digits, int(h.SignificantFigures()))
+			if start.IsZero() || iv.Start.Before(start) {
+				start = iv.Start
+			}
+			if iv.End.After(end) {
+				end = iv.End
+			}
+			m.Intervals++
+		}
+	}
+	if m.Intervals == 0 {
+		return nil, nil, errors.New("no interval histograms in the logs")
+	}
+	newHist := func() *hdrhistogram.Histogram { return hdrhistogram.New(lowest, highest, digits) }
+	res := &loadgen.Result{
+		Start: start, End: end, Elapsed: end.Sub(start), Latency: newHist(),
+		Status: map[int]int64{}, Errors: map[string]int64{}, ErrorSamples: map[string]string{}, Reason: "merged",
+	}
+	for _, c := range loadgen.ErrorClasses() {
+		res.Errors[c.String()] = 0
+	}
+	windows := map[int64]*hdrhistogram.Histogram{}
+	var dropped int64
+	for _, lg := range logs {
+		for _, iv := range lg.Intervals {
+			switch iv.Tag {
+			case "":
+				dropped += res.Latency.Merge(iv.Histogram)
+				w := int64(iv.Start.Sub(start) / window)
+				if windows[w] == nil {
+					windows[w] = newHist()
+				}
+				windows[w].Merge(iv.Histogram)
+			case UncorrectedTag:
+				if res.LatencyUncorrected == nil {
+					res.LatencyUncorrected = newHist()
+				}
+				dropped += res.LatencyUncorrected.Merge(iv.Histogram)
+			}
+		}
+	}
+	if dropped > 0 {
+		return nil, nil, fmt.Errorf("%d values fell outside the merged histogram's range", dropped)
+	}
+	h := res.Latency
+	if m.TotalsExact {
+		var rate loadgen.RateResult
+		for _, lg := range logs {
+			t := lg.totals
+			res.Users += t.Users
+			res.Transactions += t.Transactions
+			res.Successful += t.Successful
+			res.Failed += t.Failed
+			res.HTTPErrors += t.HTTPErrors
+			res.Bytes += t.Bytes
+			res.SumLatency += time.Duration(t.SumLatencyUs) * time.Microsecond
+			if s := time.Duration(t.ShortestUs) * time.Microsecond; s > 0 && (res.Shortest == 0 || s < res.Shortest) {
+				res.Shortest = s
+			}
+			res.Longest = max(res.Longest, time.Duration(t.LongestUs)*time.Microsecond)
+			for code, n := range t.Status {
+				if c, err := strconv.Atoi(code); err == nil {
+					res.Status[c] += n
+				}
+			}
+			for k, n := range t.Errors {
+				res.Errors[k] += n
+			}
+			rate.Target += t.RateTarget
+			rate.Achieved += t.RateAchieved
+			rate.Scheduled += t.Scheduled
+			rate.Sent += t.Sent
+			rate.Users += t.Users
+		}
+		if rate.Target > 0 {
+			rate.MaxUsers = rate.Users
+			res.Rate = &rate
+		}
+	} else {
+		res.Transactions = h.TotalCount()
+		res.Successful = h.TotalCount()
+		res.SumLatency = time.Duration(h.Mean()*float64(h.TotalCount())) * time.Microsecond
+		res.Shortest = time.Duration(h.Min()) * time.Microsecond
+		res.Longest = time.Duration(h.Max()) * time.Microsecond
+	}
+	keys := make([]int64, 0, len(windows))
+	for k := range windows {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	for _, k := range keys {
+		w := windows[k]
+		at := start.Add(time.Duration(k) * window)
+		m.Timeline = append(m.Timeline, TimelinePoint{
+			OffsetS: round(at.Sub(start).Seconds(), 3), Start: at.UTC().Format(time.RFC3339Nano),
+			Count: w.TotalCount(), Rate: round(float64(w.TotalCount())/window.Seconds(), 2),
+			P50: pct(w, 50), P99: pct(w, 99), Max: round(float64(w.Max())/1000, 3),
+		})
+	}
+	return res, m, nil
+}

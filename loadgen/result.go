@@ -28,10 +28,10 @@ type Result struct {
 	// (what a closed-loop tool would report); nil otherwise.
 	LatencyUncorrected *hdrhistogram.Histogram
 	// Rate describes the open model's schedule; nil in the closed model.
-	Rate *RateResult
-	Status       map[int]int64           // by HTTP status code
-	Errors       map[string]int64        // by ErrorClass name; every class present
-	ErrorSamples map[string]string       // the first message of each class seen
+	Rate         *RateResult
+	Status       map[int]int64     // by HTTP status code
+	Errors       map[string]int64  // by ErrorClass name; every class present
+	ErrorSamples map[string]string // the first message of each class seen
 	// Interrupted is true when the run was cancelled from outside (Ctrl+C, alarm).
 	Interrupted bool
 	// Reason says why the run ended: "duration", "reps", "cancelled".

@@ -255,6 +255,11 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if s.verbose {
 		s.opts.Verbose = a.stdout
 	}
+	perf, err := a.startPerf(&f.perf, s)
+	defer perf.close()
+	if err != nil {
+		return err
+	}
 	runner, err := loadgen.New(targets, s.opts)
 	if err != nil {
 		return usageErr("%v", err)
@@ -273,6 +278,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if len(targets) == 1 {
 		rp.Target = targets[0].URL
 	}
+	perfErr := perf.finish(res, rp) // the report is still printed
 	if verdict != nil {
 		rp.SetAlarm(*verdict)
 		if f.alarm.untilAlarm && verdict.Fired && ctx.Err() == nil {
@@ -281,6 +287,9 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	}
 	if err := a.emit(s, rp); err != nil {
 		return err
+	}
+	if perfErr != nil {
+		return perfErr
 	}
 	switch {
 	case ctx.Err() != nil:

@@ -175,7 +175,7 @@ func TestUntilAlarmTimeoutExplainsWhy(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rp); err != nil {
 		t.Fatal(err)
 	}
-	if rp.Alarm == nil || rp.Alarm.Fired || rp.Alarm.Diagnosis == "" || !strings.Contains(rp.Alarm.Diagnosis, "50") || rp.Transactions == 0 {
+	if rp.Alarm == nil || rp.Alarm.Fired || rp.Alarm.Diagnosis == "" || !strings.Contains(rp.Alarm.Diagnosis, "50") || rp.Transactions == 0 || rp.EndedBy != "alarm-timeout" {
 		t.Fatalf("verdict %+v", rp.Alarm)
 	}
 }

@@ -281,8 +281,11 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	perfErr := perf.finish(res, rp) // the report is still printed
 	if verdict != nil {
 		rp.SetAlarm(*verdict)
-		if f.alarm.untilAlarm && verdict.Fired && ctx.Err() == nil {
-			rp.EndedBy = "alarm"
+		if f.alarm.untilAlarm && ctx.Err() == nil && res.Interrupted {
+			rp.EndedBy = "alarm-timeout"
+			if verdict.Fired {
+				rp.EndedBy = "alarm"
+			}
 		}
 	}
 	if err := a.emit(s, rp); err != nil {

@@ -1,0 +1,110 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/loadgen/loadgen/loadgen"
+	"github.com/loadgen/loadgen/verify"
+)
+
+func sampleResult() *loadgen.Result {
+	h := hdrhistogram.New(1, 30_000_001, 3)
+	for i := int64(1); i <= 1000; i++ {
+		_ = h.RecordValue(i * 100) // 0.1 ms .. 100 ms
+	}
+	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	return &loadgen.Result{
+		Start: start, End: start.Add(10 * time.Second), Elapsed: 10 * time.Second, Users: 4,
+		Transactions: 1000, Successful: 990, Failed: 10, HTTPErrors: 10, Bytes: 5 << 20,
+		SumLatency: 20 * time.Second, Shortest: 100 * time.Microsecond, Longest: 100 * time.Millisecond,
+		Latency: h, Status: map[int]int64{200: 990, 503: 10},
+		Errors:       map[string]int64{"timeout": 10, "refused": 0, "reset": 0, "dns": 0, "tls": 0, "other": 0},
+		ErrorSamples: map[string]string{"timeout": "GET http://x/: i/o timeout"},
+		Reason:       "duration",
+	}
+}
+
+func TestSiegeFieldsFollowSiegesDefinitions(t *testing.T) {
+	rp := New(sampleResult(), "test", 1)
+	checks := map[string][2]float64{
+		"availability":     {rp.Availability, 99.01}, // 1000 / (1000 + 10)
+		"elapsed":          {rp.ElapsedTime, 10},
+		"data MB":          {rp.DataTransferred, 5},
+		"response time s":  {rp.ResponseTime, 0.02}, // 20 s / 1000
+		"transaction rate": {rp.TransactionRate, 100},
+		"throughput MB/s":  {rp.Throughput, 0.5},
+		"concurrency":      {rp.Concurrency, 2}, // 20 s of transactions over 10 s
+		"longest s":        {rp.LongestTransaction, 0.1},
+		"p50 ms":           {rp.LatencyMs.P50, 50},
+		"p99 ms":           {rp.LatencyMs.P99, 99},
+	}
+	for name, c := range checks {
+		if diff := c[0] - c[1]; diff > c[1]*0.01+0.001 || diff < -(c[1]*0.01+0.001) {
+			t.Errorf("%s = %v, want %v", name, c[0], c[1])
+		}
+	}
+	if rp.StatusClasses["2xx"] != 990 || rp.StatusClasses["5xx"] != 10 || rp.Status["503"] != 10 || rp.HTTPErrors != 10 {
+		t.Errorf("status %v %v", rp.StatusClasses, rp.Status)
+	}
+	var text bytes.Buffer
+	if err := rp.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Transactions:\t\t        1000 hits", "Availability:\t\t       99.01 %", "Concurrency:\t\t        2.00",
+		"HTTP responses:\t\t2xx 990, 5xx 10", "by code:\t\t200 990, 503 10", "timeout 10, refused 0", "first timeout:\tGET http://x/: i/o timeout"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+	var js bytes.Buffer
+	if err := rp.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Transactions != 1000 || back.Schema != Schema {
+		t.Fatalf("%v %+v", err, back)
+	}
+}
+
+func TestEmptyRunHasNoNaN(t *testing.T) {
+	res := &loadgen.Result{Errors: map[string]int64{}, Status: map[int]int64{}}
+	rp := New(res, "test", 1)
+	var js bytes.Buffer
+	if err := rp.WriteJSON(&js); err != nil {
+		t.Fatalf("JSON of an empty run: %v", err)
+	}
+	if rp.Availability != 0 || rp.TransactionRate != 0 {
+		t.Fatalf("%+v", rp)
+	}
+}
+
+func TestAlarmVerdictText(t *testing.T) {
+	rp := New(sampleResult(), "test", 1)
+	at := time.Date(2026, 11, 25, 10, 0, 7, 0, time.UTC)
+	rp.SetAlarm(verify.Verdict{
+		Alarm: "cpu-high", Fired: true, FiredAt: at, TimeToAlarm: 7 * time.Second, FinalState: "ALARM",
+		Changes: []verify.StateChange{{Time: at, From: "OK", To: "ALARM", Reason: "Threshold Crossed: 1 out of the last 1 datapoints"}},
+		Threshold: 50, Comparison: "GreaterThanThreshold", Period: 60, EvaluationPeriods: 1, DatapointsToAlarm: 1,
+	})
+	var text bytes.Buffer
+	_ = rp.WriteText(&text)
+	for _, want := range []string{"Alarm cpu-high:", "OK -> ALARM  Threshold Crossed", "ALARM reached 7.0 s after the load started"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("lacks %q:\n%s", want, text.String())
+		}
+	}
+	if rp.Alarm.TimeToAlarm != 7 || rp.Alarm.FiredAt != "2026-11-25T10:00:07Z" {
+		t.Errorf("%+v", rp.Alarm)
+	}
+	v := verify.Verdict{Alarm: "cpu-high", FinalState: "OK", Diagnosis: "latest values 31.2, 35.0 never exceeded 50"}
+	a := NewAlarm(v)
+	if txt := a.Text(); !strings.Contains(txt, "did not reach ALARM (state OK)") || !strings.Contains(txt, "Why:\t\t\tlatest values") {
+		t.Errorf("%s", txt)
+	}
+}

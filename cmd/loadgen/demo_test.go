@@ -50,19 +50,17 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err := json.Unmarshal(raw, &rp); err != nil {
 		t.Fatal(err)
 	}
-	if rp.Alarm == nil || !rp.Alarm.Fired || rp.EndedBy != "alarm" || rp.Transactions == 0 || rp.FailedTransactions != 0 {
-		t.Fatalf("report: %+v alarm %+v", rp, rp.Alarm)
+	if rp.FailedTransactions != 0 {
+		t.Fatalf("failed transactions: %+v", rp.ErrorSamples)
 	}
-	last := rp.Alarm.Changes[len(rp.Alarm.Changes)-1]
-	if last.To != "ALARM" || !strings.HasPrefix(last.Reason, "Threshold Crossed") {
-		t.Fatalf("the alarm did not fire by evaluation: %+v", rp.Alarm.Changes)
-	}
-	firedAt, _ := time.Parse(time.RFC3339Nano, rp.Alarm.FiredAt)
-	end, _ := time.Parse(time.RFC3339Nano, rp.End)
-	if gap := end.Sub(firedAt); gap > 2500*time.Millisecond {
-		t.Fatalf("the load went on %v after the alarm fired (poll 1s)", gap)
-	}
-	// No child is left behind.
+	checkFiredByEvaluation(t, rp, time.Second)
+	assertChildrenGone(t, log)
+}
+
+// assertChildrenGone checks that the demo's site and load processes, whose
+// pids the demo printed, no longer exist.
+func assertChildrenGone(t *testing.T, log string) {
+	t.Helper()
 	for _, re := range []string{`\(pid (\d+), one CPU\)`, `load pid (\d+)`} {
 		m := regexp.MustCompile(re).FindStringSubmatch(log)
 		if m == nil {
@@ -92,29 +90,9 @@ func TestDemoCtrlCLeavesNoChild(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("demo did not stop on SIGINT")
-	}
-	if code := cmd.ProcessState.ExitCode(); code != 130 {
-		t.Fatalf("exit %d, want 130\n%s", code, errb.String())
-	}
+	interrupt(t, cmd, errb.String)
 	log := errb.String()
-	for _, re := range []string{`\(pid (\d+), one CPU\)`, `load pid (\d+)`} {
-		m := regexp.MustCompile(re).FindStringSubmatch(log)
-		if m == nil {
-			t.Fatalf("no pid for %s", re)
-		}
-		pid, _ := strconv.Atoi(m[1])
-		if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
-			t.Errorf("child %d still exists after Ctrl+C", pid)
-		}
-	}
+	assertChildrenGone(t, log)
 	if !strings.Contains(log, "Transactions:") {
 		t.Errorf("no report after Ctrl+C:\n%s", log)
 	}

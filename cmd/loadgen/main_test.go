@@ -289,18 +289,7 @@ func TestWorkshopCommandCtrlC(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(1500 * time.Millisecond)
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("loadgen did not stop on SIGINT")
-	}
-	if code := cmd.ProcessState.ExitCode(); code != 130 {
-		t.Fatalf("exit %d, want 130\n%s", code, errb.String())
-	}
+	interrupt(t, cmd, errb.String)
 	m := regexp.MustCompile(`Transactions:\s+(\d+) hits`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no report after Ctrl+C:\n%s", out.String())
@@ -353,4 +342,41 @@ func isolateAWS(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", empty)
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+// interrupt sends SIGINT to a started command, as Ctrl+C does, and expects
+// it to exit 130 promptly.
+func interrupt(t *testing.T, cmd *exec.Cmd, output func() string) {
+	t.Helper()
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("%s did not stop on SIGINT", cmd.Args[1])
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("exit %d, want 130\n%s", code, output())
+	}
+}
+
+// checkFiredByEvaluation asserts that the report's alarm reached ALARM by
+// the evaluation of published metrics (not SetAlarmState), and that the load
+// stopped within a poll (plus slack) of it.
+func checkFiredByEvaluation(t *testing.T, rp report.Report, poll time.Duration) {
+	t.Helper()
+	if rp.Alarm == nil || !rp.Alarm.Fired || rp.EndedBy != "alarm" || rp.Alarm.TimeToAlarm <= 0 || rp.Transactions == 0 {
+		t.Fatalf("report: %+v alarm %+v", rp, rp.Alarm)
+	}
+	last := rp.Alarm.Changes[len(rp.Alarm.Changes)-1]
+	if last.To != "ALARM" || !strings.HasPrefix(last.Reason, "Threshold Crossed") {
+		t.Fatalf("the alarm did not fire by evaluation: %+v", rp.Alarm.Changes)
+	}
+	firedAt, _ := time.Parse(time.RFC3339Nano, rp.Alarm.FiredAt)
+	end, _ := time.Parse(time.RFC3339Nano, rp.End)
+	if gap := end.Sub(firedAt); gap > poll+1500*time.Millisecond {
+		t.Fatalf("the load went on %v after the alarm fired (poll %v)", gap, poll)
+	}
 }

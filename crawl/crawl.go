@@ -483,14 +483,20 @@ func parseStart(start string) (*url.URL, error) {
 }
 
 func startError(start string, o outcome, opts Options, cause error) error {
+	stoppedBy := func() error {
+		if errors.Is(cause, errTimeLimit) {
+			return fmt.Errorf("no answer within the crawl time limit of %v: %w", opts.Timeout, context.DeadlineExceeded)
+		}
+		return fmt.Errorf("no answer before the crawl stopped: %w", cause)
+	}
 	switch {
-	case !o.started:
-		return fmt.Errorf("crawl: start page %s: not fetched: %w", start, cause)
+	case !o.started || o.err != nil && o.ctxDone:
+		return fmt.Errorf("crawl: start page %s: %w", start, stoppedBy())
 	case o.err != nil:
 		if errors.Is(o.err, context.DeadlineExceeded) || isTimeout(o.err) {
-			return fmt.Errorf("crawl: start page %s: timeout after %v: %w", start, min(opts.RequestTimeout, opts.Timeout), o.err)
+			return fmt.Errorf("crawl: start page %s: timeout after %v: %w", start, opts.RequestTimeout, unwrapURLError(o.err))
 		}
-		return fmt.Errorf("crawl: start page %s: %w", start, o.err)
+		return fmt.Errorf("crawl: start page %s: %w", start, unwrapURLError(o.err))
 	default:
 		return fmt.Errorf("crawl: start page %s: answered %s", start, o.statusMsg)
 	}

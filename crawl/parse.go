@@ -99,8 +99,11 @@ func Links(body []byte, base *url.URL) []*url.URL {
 // page, in document order, restricted to base's origin plus allow (see
 // SameOrigin). It appends to dst and returns the extended slice; entries
 // already in dst before the call do not take part in de-duplication.
-// It uses the tokenizer only (no tree) and allocates little: the tokenizer
-// itself and one string per URL in the common case of a root-relative src.
+// It uses the tokenizer only (no tree) and reads attributes from the raw tag
+// bytes where it can, so it allocates little beyond the x/net tokenizer's
+// own allocations (its buffers, two per attribute it scans) plus one string
+// per URL found; a root-relative src such as the workshop's image is joined
+// to the origin without going through net/url.
 func Assets(dst []string, body []byte, base *url.URL, allow []string) []string {
 	return assets(dst, body, base, allow, true)
 }

@@ -71,3 +71,11 @@ func TestRequestPathDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%d allocations per request, want 0", a)
 	}
 }
+
+// BenchmarkRequestNetConn is BenchmarkRequest through net.Conn's Write and
+// Read (two reads per request) instead of the one-read path.
+func BenchmarkRequestNetConn(b *testing.B) {
+	o := opts(1, 0)
+	o.netConnIO = true
+	benchmarkRequest(b, "hello", o)
+}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -769,9 +770,15 @@ func (u *user) exchange(h *hostInfo, raw []byte, head bool, now time.Duration) e
 		c.readNow = 0
 		reused := c.served > 0
 		u.resp.SkipBody = head
-		_, err := c.nc.Write(raw)
+		var err error
+		if !c.send(raw, u.br.Buffered()) {
+			_, err = c.nc.Write(raw)
+		}
 		if err == nil {
 			err = u.resp.Read(u.br)
+			if err == nil && c.pending != nil {
+				c.pending, err = nil, errNotSent
+			}
 		}
 		if err != nil {
 			u.drop(h, c)
@@ -808,6 +815,9 @@ func (u *user) dial(h *hostInfo) (*conn, error) {
 		nc = tc
 	}
 	c := &conn{nc: nc, u: u}
+	if !u.r.opts.netConnIO {
+		c.useRaw()
+	}
 	u.mu.Lock()
 	u.conns[h.id] = c
 	u.mu.Unlock()
@@ -883,10 +893,25 @@ type conn struct {
 	deadline time.Duration // offset from the run's start
 	served   int
 	readNow  int
+
+	// The write-then-read path (rawio.go); rc is nil where it is not used.
+	rc      syscall.RawConn
+	rwFn    func(fd uintptr) bool
+	pending []byte // a request to write before reading
+	buf     []byte
+	n       int
+	err     error
+	op      string
 }
 
 func (c *conn) Read(p []byte) (int, error) {
-	n, err := c.nc.Read(p)
+	var n int
+	var err error
+	if c.pending != nil {
+		n, err = c.rawRead(p)
+	} else {
+		n, err = c.nc.Read(p)
+	}
 	if n > 0 {
 		c.readNow += n
 		c.u.bytes.Add(int64(n))

@@ -72,6 +72,10 @@ type Options struct {
 	OnInterval func(Interval)
 	// Interval is OnInterval's period; 0 means 1 s.
 	Interval time.Duration
+
+	// netConnIO makes plain TCP requests go through net.Conn's Write and
+	// Read instead of the one-read path (tests and benchmarks compare them).
+	netConnIO bool
 }
 
 // Interval is the latencies recorded between Start and End.

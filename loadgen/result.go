@@ -105,7 +105,7 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 	case outer.Err() != nil:
 		res.Reason = "cancelled"
 		res.Interrupted = true
-	case errors.Is(ctx.Err(), context.DeadlineExceeded), r.schedEnd > 0 && res.Elapsed >= r.schedEnd:
+	case errors.Is(ctx.Err(), context.DeadlineExceeded), r.schedEnd > 0 && (r.schedTotal == 0 || r.slot.Load() < r.schedTotal):
 		res.Reason = "duration"
 	default:
 		res.Reason = "reps"

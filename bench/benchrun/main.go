@@ -43,6 +43,7 @@ type config struct {
 	syscalls   bool
 	pin        bool
 	limit      time.Duration
+	serve      time.Duration
 }
 
 func main() {
@@ -80,6 +81,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.BoolVar(&c.syscalls, "syscalls", false, "also count system calls per request with perf stat (one extra run per tool at the largest -conns)")
 	fs.BoolVar(&c.pin, "pin", true, "pin nginx to CPU 0 and the clients to CPU 1 (when there are two CPUs)")
 	fs.DurationVar(&c.limit, "limit", 30*time.Minute, "upper bound on the whole harness")
+	fs.DurationVar(&c.serve, "serve", 0, "only start nginx, print its URL, and keep it up this long (for profiling by hand)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -128,6 +130,14 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	defer srv.stop()
+	if cfg.serve > 0 {
+		fmt.Printf("nginx pid %d serving %s (small page) and %s/frontend.html for %s\n", srv.cmd.Process.Pid, srv.base+"/", srv.base, cfg.serve)
+		select {
+		case <-time.After(cfg.serve):
+		case <-ctx.Done():
+		}
+		return nil
+	}
 	fmt.Printf("nginx pid %d on %s (1 worker%s); clients: %s; %d round(s) of %s; conns %v; pages %v\n",
 		srv.cmd.Process.Pid, srv.base, pinNote(cfg.pin), strings.Join(cfg.tools, ", "), cfg.rounds, cfg.duration, cfg.conns, cfg.pages)
 	var runs []*runResult

@@ -89,7 +89,7 @@ func TestAlarmVerdictText(t *testing.T) {
 	at := time.Date(2026, 11, 25, 10, 0, 7, 0, time.UTC)
 	rp.SetAlarm(verify.Verdict{
 		Alarm: "cpu-high", Fired: true, FiredAt: at, TimeToAlarm: 7 * time.Second, FinalState: "ALARM",
-		Changes: []verify.StateChange{{Time: at, From: "OK", To: "ALARM", Reason: "Threshold Crossed: 1 out of the last 1 datapoints"}},
+		Changes:   []verify.StateChange{{Time: at, From: "OK", To: "ALARM", Reason: "Threshold Crossed: 1 out of the last 1 datapoints"}},
 		Threshold: 50, Comparison: "GreaterThanThreshold", Period: 60, EvaluationPeriods: 1, DatapointsToAlarm: 1,
 	})
 	var text bytes.Buffer

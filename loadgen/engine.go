@@ -36,6 +36,7 @@ type Runner struct {
 	users  []*user
 	nUsers atomic.Int32
 	exited chan struct{} // a user's goroutine ended
+	shards []*shard      // latency histograms; user i records into shards[i%len]
 
 	start     time.Time    // Run's start; every time on the hot path is an offset from it
 	started   atomic.Int64 // unix nanos of the start, 0 before Run
@@ -290,6 +291,10 @@ func (r *Runner) prepare(ctx context.Context) {
 	r.ctx = ctx
 	r.users = make([]*user, r.opts.MaxUsers)
 	r.exited = make(chan struct{}, r.opts.MaxUsers)
+	r.shards = make([]*shard, shardCount())
+	for i := range r.shards {
+		r.shards[i] = newShard(r.highest, r.rate, r.opts.OnInterval != nil)
+	}
 	r.start = time.Now()
 }
 
@@ -344,10 +349,10 @@ func (r *Runner) collect(from, to time.Time) {
 	if r.rate {
 		iv.Uncorrected = hdrhistogram.New(1, r.highest, 3)
 	}
-	for _, u := range r.active() {
-		u.iv.swap().drainInto(iv.Latency)
-		if u.ivRaw != nil {
-			u.ivRaw.swap().drainInto(iv.Uncorrected)
+	for _, sh := range r.shards {
+		sh.iv.flip().drainTo(iv.Latency)
+		if sh.ivRaw != nil {
+			sh.ivRaw.flip().drainTo(iv.Uncorrected)
 		}
 	}
 	iv.Latency.SetStartTimeMs(from.UnixMilli())
@@ -427,15 +432,11 @@ type user struct {
 	verbose []byte
 	timer   *time.Timer
 
-	hist *hdrhistogram.Histogram
+	sh   *shard // where latencies are recorded
 	live liveHist
-	iv   *recorder // interval hand-off, with OnInterval
 
-	// Rate mode: hist holds latency from the intended send time, histRaw
-	// (and ivRaw) from the actual send. planned is the current scheduled
-	// request's intended time, -1 when none.
-	histRaw  *hdrhistogram.Histogram
-	ivRaw    *recorder
+	// Rate mode: planned is the current scheduled request's intended time,
+	// -1 when none.
 	planned  time.Duration
 	sent     int64
 	lastSend time.Duration
@@ -465,18 +466,9 @@ func (r *Runner) newUser(id int) *user {
 		rng:   rand.New(rand.NewPCG(r.opts.Seed, uint64(id))),
 		conns: make([]*conn, len(r.hosts)),
 		br:    bufio.NewReaderSize(nil, 16<<10),
-		hist:  hdrhistogram.New(1, r.highest, 3),
+		sh:    r.shards[id%len(r.shards)],
 
 		planned: -1,
-	}
-	if r.opts.OnInterval != nil {
-		u.iv = newRecorder(r.highest)
-	}
-	if r.rate {
-		u.histRaw = hdrhistogram.New(1, r.highest, 3)
-		if r.opts.OnInterval != nil {
-			u.ivRaw = newRecorder(r.highest)
-		}
 	}
 	u.resp.KeepBodyBuffer = true
 	u.req.KeepBodyBuffer = true
@@ -679,10 +671,11 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 	}
 	status = u.resp.Header.StatusCode()
 	us := u.clamp(lat)
-	if u.histRaw != nil {
-		_ = u.histRaw.RecordValue(us)
-		if u.ivRaw != nil {
-			u.ivRaw.record(us)
+	sh := u.sh
+	if sh.raw != nil {
+		sh.raw.add(us)
+		if sh.ivRaw != nil {
+			sh.ivRaw.record(us)
 		}
 		if u.planned >= 0 {
 			// The scheduled request: latency from its intended time. Redirects
@@ -691,9 +684,9 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 			u.scheduled(start)
 		}
 	}
-	_ = u.hist.RecordValue(us)
-	if u.iv != nil {
-		u.iv.record(us)
+	sh.hist.add(us)
+	if sh.iv != nil {
+		sh.iv.record(us)
 	}
 	u.live.record(us)
 	u.sumLat += lat

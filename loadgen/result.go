@@ -55,9 +55,14 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 		res.Rate = &RateResult{Target: r.opts.Rate, Users: len(users), MaxUsers: r.opts.MaxUsers}
 	}
 	var lastSend time.Duration
+	for _, sh := range r.shards {
+		sh.hist.addTo(res.Latency)
+		if sh.raw != nil {
+			sh.raw.addTo(res.LatencyUncorrected)
+		}
+	}
 	for _, u := range users {
-		if u.histRaw != nil {
-			res.LatencyUncorrected.Merge(u.histRaw)
+		if r.rate {
 			res.Rate.Sent += u.sent
 			lastSend = max(lastSend, u.lastSend)
 			res.Rate.MaxLag = max(res.Rate.MaxLag, u.maxLag)
@@ -74,7 +79,6 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 		if u.minLat > 0 && (res.Shortest == 0 || u.minLat < res.Shortest) {
 			res.Shortest = u.minLat
 		}
-		res.Latency.Merge(u.hist)
 		for code, n := range u.status {
 			if n > 0 {
 				res.Status[code] += n

@@ -25,6 +25,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 	# Debian's package starts nginx on port 80 where it can; we only need the binary.
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 	if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl stop nginx 2>/dev/null || true; fi
+	# Without systemd the package's init script may have started it: stop that one by its pid.
+	if [ -s /run/nginx.pid ]; then $SUDO kill -QUIT "$(cat /run/nginx.pid)" 2>/dev/null || true; fi
 fi
 GOBIN_DIR="$($GO env GOPATH)/bin"
 BOMBARDIER="$GOBIN_DIR/bombardier"
@@ -34,7 +36,7 @@ if [ ! -x "$BOMBARDIER" ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-[ -x bin/loadgen ] || $GO build -trimpath -o bin/loadgen ./cmd/loadgen
+$GO build -trimpath -o bin/loadgen ./cmd/loadgen
 mkdir -p bench/out
 $GO build -o bench/out/benchrun ./bench/benchrun
 

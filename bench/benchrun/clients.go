@@ -73,15 +73,20 @@ type runResult struct {
 	// CPUus is the client's user+sys CPU time per completed request, in µs.
 	CPUus    float64 `json:"cpu_us_per_req"`
 	MaxRSSMB float64 `json:"max_rss_mb"`
-	Err      string  `json:"error,omitempty"`
+	// ServerCPUus is nginx's CPU time per request during the run, and
+	// ServerBusy its CPU use in percent of one core: near 100, the server
+	// is the bottleneck and throughput says little about the client.
+	ServerCPUus float64 `json:"server_cpu_us_per_req"`
+	ServerBusy  float64 `json:"server_busy_pct"`
+	Err         string  `json:"error,omitempty"`
 }
 
 func (r *runResult) line() string {
 	if r.Err != "" {
 		return fmt.Sprintf("  %-10s %-8s c=%-4d round %d: ERROR %s", r.Tool, r.Page, r.Conns, r.Round, r.Err)
 	}
-	return fmt.Sprintf("  %-10s %-8s c=%-4d round %d: %9.0f req/s  %6.2f µs CPU/req (user %.2fs sys %.2fs)  RSS %6.1f MB  p50 %7.0f µs  p99 %7.0f µs  errors %d",
-		r.Tool, r.Page, r.Conns, r.Round, r.RPS, r.CPUus, r.UserS, r.SysS, r.MaxRSSMB, r.P50us, r.P99us, r.Errors)
+	return fmt.Sprintf("  %-10s %-8s c=%-4d round %d: %9.0f req/s  %6.2f µs CPU/req (user %.2fs sys %.2fs)  RSS %6.1f MB  p50 %7.0f µs  p99 %7.0f µs  errors %d  | nginx %3.0f%% busy, %.2f µs/req",
+		r.Tool, r.Page, r.Conns, r.Round, r.RPS, r.CPUus, r.UserS, r.SysS, r.MaxRSSMB, r.P50us, r.P99us, r.Errors, r.ServerBusy, r.ServerCPUus)
 }
 
 // command builds the client's command line, pinned to CPU 1 when asked.

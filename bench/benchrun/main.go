@@ -149,8 +149,13 @@ func run(ctx context.Context, cfg *config) error {
 					if ctx.Err() != nil {
 						return fmt.Errorf("stopped: %w", context.Cause(ctx))
 					}
+					before := srv.cpuTime()
 					r := runClient(ctx, cfg, clients[name], url, c)
 					r.Page, r.Round = page, round
+					if after := srv.cpuTime(); after > before && r.Requests > 0 && r.Seconds > 0 {
+						r.ServerCPUus = (after - before) / float64(r.Requests) * 1e6
+						r.ServerBusy = 100 * (after - before) / r.Seconds
+					}
 					runs = append(runs, r)
 					fmt.Println(r.line())
 					time.Sleep(500 * time.Millisecond) // let sockets settle between clients
@@ -285,6 +290,40 @@ func (s *server) stop() {
 	}
 	os.RemoveAll(s.dir)
 }
+
+// cpuTime is the user+sys CPU seconds of nginx's worker processes so far,
+// from /proc (clock ticks; 0 where /proc is not available).
+func (s *server) cpuTime() float64 {
+	pid := s.cmd.Process.Pid
+	kids, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		return 0
+	}
+	var total float64
+	for _, k := range strings.Fields(string(kids)) {
+		st, err := os.ReadFile("/proc/" + k + "/stat")
+		if err != nil {
+			continue
+		}
+		// Fields after the command name (which may hold spaces): state is
+		// field 3, utime 14 and stime 15.
+		rest := string(st)
+		if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+			rest = rest[i+1:]
+		}
+		f := strings.Fields(rest)
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseFloat(f[11], 64)
+		sy, _ := strconv.ParseFloat(f[12], 64)
+		total += (u + sy) / clockTicks
+	}
+	return total
+}
+
+// clockTicks is USER_HZ, 100 on Linux.
+const clockTicks = 100
 
 func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -40,6 +40,9 @@ type toolStats struct {
 	P50us    float64 `json:"p50_us"`
 	P99us    float64 `json:"p99_us"`
 	Errors   int64   `json:"errors"`
+	// ServerCPUus and ServerBusy are nginx's (see runResult).
+	ServerCPUus float64 `json:"server_cpu_us_per_req"`
+	ServerBusy  float64 `json:"server_busy_pct"`
 }
 
 // ratio is loadgen against another tool: per round and the median.
@@ -78,6 +81,8 @@ func summarise(cfg *config, runs []*runResult, sys []*syscallResult) *summary {
 				ts.CPUus = median(pick(rs, func(r *runResult) float64 { return r.CPUus }))
 				ts.P50us = median(pick(rs, func(r *runResult) float64 { return r.P50us }))
 				ts.P99us = median(pick(rs, func(r *runResult) float64 { return r.P99us }))
+				ts.ServerCPUus = median(pick(rs, func(r *runResult) float64 { return r.ServerCPUus }))
+				ts.ServerBusy = median(pick(rs, func(r *runResult) float64 { return r.ServerBusy }))
 				for _, r := range rs {
 					ts.MaxRSSMB = max(ts.MaxRSSMB, r.MaxRSSMB)
 					ts.Errors += r.Errors
@@ -145,14 +150,14 @@ func (s *summary) markdown() string {
 	fmt.Fprintf(&b, "nginx, 1 worker, %s; runs of %s, %d interleaved round(s); medians over rounds; RSS is the largest.\n", map[bool]string{true: "pinned to CPU 0, clients to CPU 1", false: "unpinned"}[s.Pinned], s.Duration, s.Rounds)
 	for _, st := range s.Settings {
 		fmt.Fprintf(&b, "\n## page %s, %d connections\n\n", st.Page, st.Conns)
-		b.WriteString("| tool | req/s | CPU µs/req (user+sys) | max RSS MB | p50 µs | p99 µs | errors |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString("| tool | req/s | CPU µs/req (user+sys) | max RSS MB | p50 µs | p99 µs | errors | nginx busy % | nginx µs/req |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, tool := range st.order {
 			ts := st.Tools[tool]
 			if ts == nil {
-				fmt.Fprintf(&b, "| %s | failed | | | | | |\n", tool)
+				fmt.Fprintf(&b, "| %s | failed | | | | | | | |\n", tool)
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %.0f | %.2f | %.1f | %.0f | %.0f | %d |\n", tool, ts.RPS, ts.CPUus, ts.MaxRSSMB, ts.P50us, ts.P99us, ts.Errors)
+			fmt.Fprintf(&b, "| %s | %.0f | %.2f | %.1f | %.0f | %.0f | %d | %.0f | %.2f |\n", tool, ts.RPS, ts.CPUus, ts.MaxRSSMB, ts.P50us, ts.P99us, ts.Errors, ts.ServerBusy, ts.ServerCPUus)
 		}
 		if len(st.Ratios) > 0 {
 			b.WriteString("\n| loadgen / | req/s per round | median | CPU/req per round | median | target (200 conns) |\n|---|---|---:|---|---:|---|\n")

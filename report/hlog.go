@@ -98,6 +98,8 @@ type hlogTotals struct {
 	RateAchieved float64          `json:"rate_achieved,omitempty"`
 	Scheduled    int64            `json:"scheduled,omitempty"`
 	Sent         int64            `json:"sent,omitempty"`
+	MaxLagUs     int64            `json:"max_lag_us,omitempty"`
+	MaxUsers     int              `json:"max_users,omitempty"`
 }
 
 const totalsPrefix = "#[loadgen-totals: "
@@ -120,7 +122,7 @@ func (hw *HlogWriter) WriteTotals(res *loadgen.Result) error {
 	}
 	if rr := res.Rate; rr != nil {
 		t.RateTarget, t.RateAchieved, t.Scheduled, t.Sent = rr.Target, rr.Achieved, rr.Scheduled, rr.Sent
-		t.Users = rr.Users
+		t.Users, t.MaxUsers, t.MaxLagUs = rr.Users, rr.MaxUsers, rr.MaxLag.Microseconds()
 	}
 	js, err := json.Marshal(t)
 	if err != nil {

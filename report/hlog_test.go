@@ -137,7 +137,8 @@ func TestMergeOfConcurrentRunsIsTheirUnion(t *testing.T) {
 	if res.LatencyUncorrected == nil || !res.LatencyUncorrected.Equals(resB.LatencyUncorrected) {
 		t.Fatal("uncorrected intervals should merge to run B's uncorrected histogram")
 	}
-	if res.Rate == nil || res.Rate.Target != 800 || res.Rate.Sent != resB.Rate.Sent {
+	if res.Rate == nil || res.Rate.Target != 800 || res.Rate.Sent != resB.Rate.Sent || res.Rate.Users != resB.Rate.Users ||
+		res.Rate.MaxLag != resB.Rate.MaxLag.Truncate(time.Microsecond) {
 		t.Fatalf("rate: %+v", res.Rate)
 	}
 	// On absolute time: the merged span covers both runs.

@@ -131,10 +131,13 @@ func MergeHlogs(logs []*Hlog, window time.Duration) (*loadgen.Result, *Merged, e
 			rate.Achieved += t.RateAchieved
 			rate.Scheduled += t.Scheduled
 			rate.Sent += t.Sent
-			rate.Users += t.Users
+			if t.RateTarget > 0 {
+				rate.Users += t.Users
+				rate.MaxUsers += max(t.MaxUsers, t.Users)
+				rate.MaxLag = max(rate.MaxLag, time.Duration(t.MaxLagUs)*time.Microsecond)
+			}
 		}
 		if rate.Target > 0 {
-			rate.MaxUsers = rate.Users
 			res.Rate = &rate
 		}
 	} else {

@@ -36,7 +36,8 @@ type Runner struct {
 	users  []*user
 	nUsers atomic.Int32
 	exited chan struct{} // a user's goroutine ended
-	shards []*shard      // latency histograms; user i records into shards[i%len]
+	ivLat  *intervals    // with OnInterval: the previous interval boundary's totals
+	ivRaw  *intervals
 
 	start     time.Time    // Run's start; every time on the hot path is an offset from it
 	started   atomic.Int64 // unix nanos of the start, 0 before Run
@@ -291,9 +292,11 @@ func (r *Runner) prepare(ctx context.Context) {
 	r.ctx = ctx
 	r.users = make([]*user, r.opts.MaxUsers)
 	r.exited = make(chan struct{}, r.opts.MaxUsers)
-	r.shards = make([]*shard, shardCount())
-	for i := range r.shards {
-		r.shards[i] = newShard(r.highest, r.rate, r.opts.OnInterval != nil)
+	if r.opts.OnInterval != nil {
+		r.ivLat = newIntervals(r.highest)
+		if r.rate {
+			r.ivRaw = newIntervals(r.highest)
+		}
 	}
 	r.start = time.Now()
 }
@@ -349,11 +352,10 @@ func (r *Runner) collect(from, to time.Time) {
 	if r.rate {
 		iv.Uncorrected = hdrhistogram.New(1, r.highest, 3)
 	}
-	for _, sh := range r.shards {
-		sh.iv.flip().drainTo(iv.Latency)
-		if sh.ivRaw != nil {
-			sh.ivRaw.flip().drainTo(iv.Uncorrected)
-		}
+	users := r.active()
+	r.ivLat.next(users, func(u *user) *counter { return u.hist }, iv.Latency)
+	if r.ivRaw != nil {
+		r.ivRaw.next(users, func(u *user) *counter { return u.raw }, iv.Uncorrected)
 	}
 	iv.Latency.SetStartTimeMs(from.UnixMilli())
 	iv.Latency.SetEndTimeMs(to.UnixMilli())
@@ -432,7 +434,8 @@ type user struct {
 	verbose []byte
 	timer   *time.Timer
 
-	sh   *shard // where latencies are recorded
+	hist *counter // latency (in the open model, from the intended send time)
+	raw  *counter // open model only: latency from the actual send
 	live liveHist
 
 	// Rate mode: planned is the current scheduled request's intended time,
@@ -466,9 +469,12 @@ func (r *Runner) newUser(id int) *user {
 		rng:   rand.New(rand.NewPCG(r.opts.Seed, uint64(id))),
 		conns: make([]*conn, len(r.hosts)),
 		br:    bufio.NewReaderSize(nil, 16<<10),
-		sh:    r.shards[id%len(r.shards)],
+		hist:  newCounter(r.highest),
 
 		planned: -1,
+	}
+	if r.rate {
+		u.raw = newCounter(r.highest)
 	}
 	u.resp.KeepBodyBuffer = true
 	u.req.KeepBodyBuffer = true
@@ -671,12 +677,8 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 	}
 	status = u.resp.Header.StatusCode()
 	us := u.clamp(lat)
-	sh := u.sh
-	if sh.raw != nil {
-		sh.raw.add(us)
-		if sh.ivRaw != nil {
-			sh.ivRaw.record(us)
-		}
+	if u.raw != nil {
+		u.raw.add(us)
 		if u.planned >= 0 {
 			// The scheduled request: latency from its intended time. Redirects
 			// and assets that follow it are sent when due and keep their own.
@@ -684,10 +686,7 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 			u.scheduled(start)
 		}
 	}
-	sh.hist.add(us)
-	if sh.iv != nil {
-		sh.iv.record(us)
-	}
+	u.hist.add(us)
 	u.live.record(us)
 	u.sumLat += lat
 	if u.minLat == 0 || lat < u.minLat {

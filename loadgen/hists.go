@@ -1,21 +1,22 @@
 package loadgen
 
 import (
-	"math"
 	"math/bits"
-	"runtime"
 	"sync/atomic"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Latency recording. Users do not own histograms: they add to the
-// histograms of a shard, one per P (GOMAXPROCS, at most maxShards), with
-// atomic increments. A shard's counters are allocated and touched once, so
-// the process's memory does not grow as latencies reach new buckets, and
-// adding users (--max-users) costs no histogram memory. The buckets are
-// exactly HdrHistogram's for lowest 1 and 3 significant digits, so turning
-// a counter into an hdrhistogram.Histogram loses nothing.
+// Latency recording. Each user records into its own histograms: counters
+// in HdrHistogram's buckets (lowest 1, 3 significant digits) that only that
+// user adds to, merged once at the end. They are atomic only so that the
+// interval collector (--hlog) can read them while the user runs: an
+// uncontended add on the user's own memory. A user's counters are allocated
+// and touched once, so memory does not grow as latencies reach new buckets;
+// 32-bit counts keep them at 64 KB per user for a 30 s timeout (one bucket
+// of one user would need 4.29e9 responses to wrap). Bucketing is exactly
+// HdrHistogram's, so turning counts into an hdrhistogram.Histogram loses
+// nothing.
 
 // HdrHistogram's geometry for lowest 1 and 3 significant digits:
 // 2048 sub-buckets (11 bits), of which the upper half is used above bucket 0.
@@ -24,8 +25,6 @@ const (
 	ivHalfBits = ivSubBits - 1
 	ivHalf     = 1 << ivHalfBits
 	ivMask     = 1<<ivSubBits - 1
-
-	maxShards = 8
 )
 
 // ivIndex is HdrHistogram's counts index of v (v >= 1).
@@ -46,13 +45,13 @@ func ivValue(idx int) int64 {
 	return int64(sub) << uint(b)
 }
 
-// counter is a histogram that any number of goroutines add to at once.
+// counter is one user's histogram: the user adds, the collector reads.
 type counter struct {
-	counts []atomic.Uint64
+	counts []atomic.Uint32
 }
 
 func newCounter(highest int64) *counter {
-	c := &counter{counts: make([]atomic.Uint64, ivIndex(highest)+1)}
+	c := &counter{counts: make([]atomic.Uint32, ivIndex(highest)+1)}
 	for i := range c.counts {
 		c.counts[i].Store(0) // touch every page now, not when a latency first lands there
 	}
@@ -78,91 +77,34 @@ func (c *counter) addTo(dst *hdrhistogram.Histogram) {
 	}
 }
 
-// drainTo adds the counts to dst and clears them; only for a counter no one
-// writes (a phased recorder's inactive side).
-func (c *counter) drainTo(dst *hdrhistogram.Histogram) {
-	for i := range c.counts {
-		if n := c.counts[i].Load(); n != 0 {
-			_ = dst.RecordValues(ivValue(i), int64(n))
-			c.counts[i].Store(0)
+// intervals turns the users' cumulative counts into per-interval
+// histograms: at each boundary it sums every user's counts and records the
+// difference from the previous boundary. A value recorded while the sums
+// are taken lands in this interval or the next, never in both or neither.
+type intervals struct {
+	prev, cur []uint64
+}
+
+func newIntervals(highest int64) *intervals {
+	n := ivIndex(highest) + 1
+	return &intervals{prev: make([]uint64, n), cur: make([]uint64, n)}
+}
+
+// next adds to dst what the counters pick selects gained since the last call.
+func (iv *intervals) next(users []*user, pick func(*user) *counter, dst *hdrhistogram.Histogram) {
+	clear(iv.cur)
+	for _, u := range users {
+		c := pick(u)
+		for i := range c.counts {
+			if n := c.counts[i].Load(); n != 0 {
+				iv.cur[i] += uint64(n)
+			}
 		}
 	}
-}
-
-// phased hands interval histograms from many writers to one reader
-// without locks, with the writer-reader phaser of HdrHistogram's Recorder:
-// a writer takes a ticket from start (its sign is the phase, and picks the
-// buffer), records, and counts its exit in the phase's end counter. The
-// reader flips start to the other phase, then waits until the old phase's
-// exits equal its tickets: after that nobody writes the old buffer, and
-// the reader drains it. The reader never reads a buffer being written.
-type phased struct {
-	start   atomic.Int64
-	_       [56]byte
-	evenEnd atomic.Int64
-	_       [56]byte
-	oddEnd  atomic.Int64
-	_       [56]byte
-	bufs    [2]*counter // [0] in the even phase (start >= 0), [1] in the odd
-}
-
-func newPhased(highest int64) *phased {
-	p := &phased{bufs: [2]*counter{newCounter(highest), newCounter(highest)}}
-	p.oddEnd.Store(math.MinInt64)
-	return p
-}
-
-// record is the writers' side: lock-free and allocation-free.
-func (p *phased) record(v int64) {
-	if t := p.start.Add(1) - 1; t >= 0 {
-		p.bufs[0].add(v)
-		p.evenEnd.Add(1)
-	} else {
-		p.bufs[1].add(v)
-		p.oddEnd.Add(1)
-	}
-}
-
-// flip is the reader's side (one reader at a time): it moves writers to the
-// other buffer and returns the one they used, once all have left it.
-func (p *phased) flip() *counter {
-	if p.start.Load() < 0 { // odd now: the next phase is even
-		p.evenEnd.Store(0)
-		tickets := p.start.Swap(0)
-		for p.oddEnd.Load() != tickets {
-			runtime.Gosched()
-		}
-		return p.bufs[1]
-	}
-	p.oddEnd.Store(math.MinInt64)
-	tickets := p.start.Swap(math.MinInt64)
-	for p.evenEnd.Load() != tickets {
-		runtime.Gosched()
-	}
-	return p.bufs[0]
-}
-
-// shard is what a group of users record into. hist is the latency (from
-// the intended send time in the open model); raw, in the open model, from
-// the actual send. iv and ivRaw, with OnInterval, are the same per interval.
-type shard struct {
-	hist, raw *counter
-	iv, ivRaw *phased
-}
-
-func newShard(highest int64, rate, intervals bool) *shard {
-	s := &shard{hist: newCounter(highest)}
-	if rate {
-		s.raw = newCounter(highest)
-	}
-	if intervals {
-		s.iv = newPhased(highest)
-		if rate {
-			s.ivRaw = newPhased(highest)
+	for i, n := range iv.cur {
+		if d := n - iv.prev[i]; d != 0 {
+			_ = dst.RecordValues(ivValue(i), int64(d))
 		}
 	}
-	return s
+	iv.prev, iv.cur = iv.cur, iv.prev
 }
-
-// shardCount is one shard per P, at most maxShards.
-func shardCount() int { return max(1, min(runtime.GOMAXPROCS(0), maxShards)) }

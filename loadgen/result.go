@@ -55,13 +55,11 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 		res.Rate = &RateResult{Target: r.opts.Rate, Users: len(users), MaxUsers: r.opts.MaxUsers}
 	}
 	var lastSend time.Duration
-	for _, sh := range r.shards {
-		sh.hist.addTo(res.Latency)
-		if sh.raw != nil {
-			sh.raw.addTo(res.LatencyUncorrected)
-		}
-	}
 	for _, u := range users {
+		u.hist.addTo(res.Latency)
+		if u.raw != nil {
+			u.raw.addTo(res.LatencyUncorrected)
+		}
 		if r.rate {
 			res.Rate.Sent += u.sent
 			lastSend = max(lastSend, u.lastSend)

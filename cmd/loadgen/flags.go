@@ -40,7 +40,8 @@ type runFlags struct {
 	alarm alarmFlags
 }
 
-const defaultLogMarker = "\x00default"
+// defaultLog is where -l without a file name appends, as siege has its own.
+const defaultLog = "~/.loadgen/loadgen.log"
 
 func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.IntVarP(&f.concurrent, "concurrent", "c", 25, "concurrent simulated users")
@@ -56,8 +57,8 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "one line per request: status, time, bytes, method, URL")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no text summary")
 	fs.BoolVarP(&f.jsonOut, "json-output", "j", false, "final stats as JSON on stdout (implies --quiet)")
-	fs.StringVarP(&f.log, "log", "l", "", "append a CSV line per run to FILE (default ~/.loadgen/loadgen.log)")
-	fs.Lookup("log").NoOptDefVal = defaultLogMarker
+	fs.StringVarP(&f.log, "log", "l", "", "append siege's CSV line per run to FILE")
+	fs.Lookup("log").NoOptDefVal = defaultLog
 	fs.StringVarP(&f.mark, "mark", "m", "", "write a marker line to the log before the stats (implies --log)")
 	fs.BoolVarP(&f.get, "get", "g", false, "one HEAD request; print the request and response headers")
 	fs.BoolVarP(&f.print, "print", "p", false, "one GET request; print the response body")

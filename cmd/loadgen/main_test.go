@@ -233,6 +233,14 @@ func TestOnceOverURLFileAndLog(t *testing.T) {
 	if !regexp.MustCompile(`\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\s+9,`).MatchString(text) {
 		t.Fatalf("log row:\n%s", text)
 	}
+	// -l without a file appends to ~/.loadgen/loadgen.log.
+	home := t.TempDir()
+	if r = runCLI(t, map[string]string{"HOME": home}, "-c", "1", "-r", "1", "-q", "-l", s.URL+"/"); r.code != 0 {
+		t.Fatalf("-l: %d %s", r.code, r.stderr)
+	}
+	if raw, err := os.ReadFile(filepath.Join(home, ".loadgen", "loadgen.log")); err != nil || !strings.Contains(string(raw), "Date & Time") {
+		t.Fatalf("default log: %v %q", err, raw)
+	}
 }
 
 func TestSiegercSettings(t *testing.T) {

@@ -169,8 +169,11 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 	s.mark = f.mark
 	if fs.Changed("log") || f.mark != "" {
 		s.logFile = f.log
-		if s.logFile == "" || s.logFile == defaultLogMarker {
-			s.logFile = filepath.Join(a.getenv("HOME"), ".loadgen", "loadgen.log")
+		if s.logFile == "" {
+			s.logFile = defaultLog
+		}
+		if rest, ok := strings.CutPrefix(s.logFile, "~/"); ok {
+			s.logFile = filepath.Join(a.getenv("HOME"), rest)
 		}
 	}
 	s.get, s.print = f.get, f.print

@@ -12,8 +12,8 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/loadgen
 
-## test: formatting, vet, the race-enabled test suite, and short fuzz runs.
-test: fmt-check vet unit fuzz
+## test: formatting, vet, short fuzz runs, and the race-enabled test suite (last, so its summary closes the output).
+test: fmt-check vet fuzz unit
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -219,6 +219,11 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if err != nil {
 		return err
 	}
+	perf, err := a.startPerf(&f.perf, s)
+	defer perf.close()
+	if err != nil {
+		return err
+	}
 	targets, err := a.targets(s)
 	if err != nil {
 		return err
@@ -257,11 +262,6 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	}
 	if s.verbose {
 		s.opts.Verbose = a.stdout
-	}
-	perf, err := a.startPerf(&f.perf, s)
-	defer perf.close()
-	if err != nil {
-		return err
 	}
 	runner, err := loadgen.New(targets, s.opts)
 	if err != nil {

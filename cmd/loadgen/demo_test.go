@@ -115,3 +115,50 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestDemoServe starts the local workshop, uses it as a user would with the
+// printed exports (`loadgen url`), and stops it with Ctrl+C.
+func TestDemoServe(t *testing.T) {
+	isolateAWS(t)
+	cmd := exec.Command(binary(t), "demo", "--serve")
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "Ctrl+C stops the demo.") {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("--serve did not get ready:\n%s", out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	log := out.String()
+	m := regexp.MustCompile(`export AWS_ENDPOINT_URL=(\S+)`).FindStringSubmatch(log)
+	site := regexp.MustCompile(`site (http://127\.0\.0\.1:\d+) \(pid`).FindStringSubmatch(log)
+	if m == nil || site == nil {
+		_ = cmd.Process.Kill()
+		t.Fatalf("no endpoint or site in:\n%s", log)
+	}
+	url := exec.Command(binary(t), "url")
+	url.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+m[1], "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=demo", "AWS_SECRET_ACCESS_KEY=demo")
+	got, err := url.Output()
+	if err != nil || strings.TrimSpace(string(got)) != site[1] {
+		t.Errorf("loadgen url against the demo: %q %v, want %s", got, err, site[1])
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("--serve did not stop on SIGINT")
+	}
+	m2 := regexp.MustCompile(`\(pid (\d+), one CPU\)`).FindStringSubmatch(log)
+	pid, _ := strconv.Atoi(m2[1])
+	if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
+		t.Errorf("site %d still exists after Ctrl+C", pid)
+	}
+}

@@ -83,11 +83,8 @@ fire in time; 2 usage error or bad URL file; 3 the run could not start; 130 Ctrl
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
 	f.register(root.Flags())
 	root.Flags().SortFlags = false
-	for _, sub := range a.subcommands() {
-		sub.SilenceUsage, sub.SilenceErrors = true, true
-		sub.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
-		root.AddCommand(sub)
-	}
+	// Subcommands inherit the root's flag-error function and silence.
+	root.AddCommand(a.subcommands()...)
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }

@@ -176,10 +176,6 @@ func (a *app) alarmCommand() *cobra.Command {
 		},
 	}
 	cmd.AddCommand(a.alarmWatchCommand(), a.alarmCreateCommand())
-	for _, sub := range cmd.Commands() {
-		sub.SilenceUsage, sub.SilenceErrors = true, true
-		sub.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
-	}
 	return cmd
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -114,12 +113,8 @@ file, to save, edit and reuse with 'loadgen -f FILE'. It never leaves URL's orig
 				return usageErr("URL: %v", err)
 			}
 			o := loadgen.Options{UserAgent: userAgent, Insecure: insecure}
-			for _, h := range headers {
-				name, value, ok := strings.Cut(h, ":")
-				if !ok {
-					return usageErr("-H/--header: want \"Name: value\", got %q", h)
-				}
-				o.Headers = append(o.Headers, loadgen.Header{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
+			if o.Headers, err = parseHeaders(headers); err != nil {
+				return err
 			}
 			res, err := crawl.Site(cmd.Context(), start, c.options(&o))
 			if err != nil {

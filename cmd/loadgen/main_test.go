@@ -195,6 +195,7 @@ func TestUsageAndSetupErrors(t *testing.T) {
 		{[]string{"-f", filepath.Join(dir, "nope.txt")}, 3, "no such file"},
 		{[]string{"alarm", "create", "--threshold", "x"}, 2, `invalid argument "x" for "--threshold"`},
 		{[]string{"crawl", "--crawl-depth", "x", "http://127.0.0.1/"}, 2, `"--crawl-depth"`},
+		{[]string{"crawl", "-H", "novalue", "http://127.0.0.1/"}, 2, "-H/--header"},
 		{[]string{"-c", "1"}, 3, "no URL or -f FILE given, and none found in stack outputs: no AWS region set"},
 	}
 	isolateAWS(t)

@@ -108,12 +108,8 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 	if len(args) > 0 {
 		s.url = args[len(args)-1] // siege: the last argument is the URL
 	}
-	for _, h := range f.headers {
-		name, value, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return nil, usageErr("-H/--header: want \"Name: value\", got %q", h)
-		}
-		o.Headers = append(o.Headers, loadgen.Header{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
+	if o.Headers, err = parseHeaders(f.headers); err != nil {
+		return nil, err
 	}
 	if v, ok := pick("user-agent", "user-agent"); ok {
 		o.UserAgent = v
@@ -185,6 +181,19 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 		s.opts.Parser = parserFunc(f.crawl.allow)
 	}
 	return s, nil
+}
+
+// parseHeaders reads -H "Name: value" flags.
+func parseHeaders(flags []string) ([]loadgen.Header, error) {
+	var out []loadgen.Header
+	for _, h := range flags {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return nil, usageErr("-H/--header: want \"Name: value\", got %q", h)
+		}
+		out = append(out, loadgen.Header{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
+	}
+	return out, nil
 }
 
 // targets loads the run's targets: the URL argument wins over -f, as in siege.

@@ -54,14 +54,39 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatalf("failed transactions: %+v", rp.ErrorSamples)
 	}
 	checkFiredByEvaluation(t, rp, time.Second)
-	assertChildrenGone(t, log)
+	assertChildrenGone(t, log, sitePid, loadPid)
 }
 
-// assertChildrenGone checks that the demo's site and load processes, whose
-// pids the demo printed, no longer exist.
-func assertChildrenGone(t *testing.T, log string) {
+// How the demo prints the pids of its site and of its load.
+const (
+	sitePid = `\(pid (\d+), one CPU\)`
+	loadPid = `load pid (\d+)`
+)
+
+// startUntil starts cmd and waits until its output contains marker.
+func startUntil(t *testing.T, cmd *exec.Cmd, marker string) *syncBuffer {
 	t.Helper()
-	for _, re := range []string{`\(pid (\d+), one CPU\)`, `load pid (\d+)`} {
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), marker) {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("%q did not appear:\n%s", marker, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return out
+}
+
+// assertChildrenGone checks that the processes whose pids the demo printed
+// (matched by pidPatterns) no longer exist.
+func assertChildrenGone(t *testing.T, log string, pidPatterns ...string) {
+	t.Helper()
+	for _, re := range pidPatterns {
 		m := regexp.MustCompile(re).FindStringSubmatch(log)
 		if m == nil {
 			t.Fatalf("no pid for %s in:\n%s", re, log)
@@ -77,22 +102,10 @@ func assertChildrenGone(t *testing.T, log string) {
 func TestDemoCtrlCLeavesNoChild(t *testing.T) {
 	isolateAWS(t)
 	cmd := exec.Command(binary(t), "demo", "-c", "10", "--period", "60", "--poll", "1s")
-	errb := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = errb, errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(errb.String(), "The server is now under siege") {
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("the load did not start:\n%s", errb.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	interrupt(t, cmd, errb.String)
+	errb := startUntil(t, cmd, "The server is now under siege")
+	interrupt(t, cmd, errb.String, exitInterrupted)
 	log := errb.String()
-	assertChildrenGone(t, log)
+	assertChildrenGone(t, log, sitePid, loadPid)
 	if !strings.Contains(log, "Transactions:") {
 		t.Errorf("no report after Ctrl+C:\n%s", log)
 	}
@@ -121,19 +134,7 @@ func (s *syncBuffer) String() string {
 func TestDemoServe(t *testing.T) {
 	isolateAWS(t)
 	cmd := exec.Command(binary(t), "demo", "--serve")
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(out.String(), "Ctrl+C stops the demo.") {
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("--serve did not get ready:\n%s", out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	out := startUntil(t, cmd, "Ctrl+C stops the demo.")
 	log := out.String()
 	m := regexp.MustCompile(`export AWS_ENDPOINT_URL=(\S+)`).FindStringSubmatch(log)
 	site := regexp.MustCompile(`site (http://127\.0\.0\.1:\d+) \(pid`).FindStringSubmatch(log)
@@ -147,18 +148,7 @@ func TestDemoServe(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(got)) != site[1] {
 		t.Errorf("loadgen url against the demo: %q %v, want %s", got, err, site[1])
 	}
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("--serve did not stop on SIGINT")
-	}
-	m2 := regexp.MustCompile(`\(pid (\d+), one CPU\)`).FindStringSubmatch(log)
-	pid, _ := strconv.Atoi(m2[1])
-	if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
-		t.Errorf("site %d still exists after Ctrl+C", pid)
-	}
+	// Ctrl+C is how --serve is meant to end: exit 0.
+	interrupt(t, cmd, out.String, exitOK)
+	assertChildrenGone(t, log, sitePid)
 }

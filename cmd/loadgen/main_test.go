@@ -300,7 +300,7 @@ func TestWorkshopCommandCtrlC(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(1500 * time.Millisecond)
-	interrupt(t, cmd, errb.String)
+	interrupt(t, cmd, errb.String, exitInterrupted)
 	m := regexp.MustCompile(`Transactions:\s+(\d+) hits`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no report after Ctrl+C:\n%s", out.String())
@@ -356,8 +356,8 @@ func isolateAWS(t *testing.T) {
 }
 
 // interrupt sends SIGINT to a started command, as Ctrl+C does, and expects
-// it to exit 130 promptly.
-func interrupt(t *testing.T, cmd *exec.Cmd, output func() string) {
+// it to exit promptly with code want.
+func interrupt(t *testing.T, cmd *exec.Cmd, output func() string, want int) {
 	t.Helper()
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
@@ -368,8 +368,8 @@ func interrupt(t *testing.T, cmd *exec.Cmd, output func() string) {
 		_ = cmd.Process.Kill()
 		t.Fatalf("%s did not stop on SIGINT", cmd.Args[1])
 	}
-	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
-		t.Fatalf("exit %d, want 130\n%s", code, output())
+	if code := cmd.ProcessState.ExitCode(); code != want {
+		t.Fatalf("exit %d, want %d\n%s", code, want, output())
 	}
 }
 

@@ -96,8 +96,8 @@ func normalize(u *url.URL) bool {
 	host := lowerASCII(u.Host)
 	if p := u.Port(); p != "" && p == defaultPort(u.Scheme) {
 		host = host[:len(host)-len(p)-1]
-	} else if strings.HasSuffix(host, ":") {
-		host = host[:len(host)-1]
+	} else {
+		host = strings.TrimSuffix(host, ":")
 	}
 	if host == "" || host == "[]" {
 		return false

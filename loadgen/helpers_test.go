@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -167,5 +166,3 @@ func opts(users, reps int) Options {
 }
 
 func get(url string) Target { return Target{Method: "GET", URL: url} }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -10,9 +10,10 @@ import (
 )
 
 // progress shows a live line on stderr once a second: overwritten in place
-// on a terminal, plain lines with -v elsewhere, nothing otherwise. extra, when
-// set, adds to the line (the alarm's state). The returned func stops it.
-func (a *app) progress(ctx context.Context, r *loadgen.Runner, s *settings, extra ...func() string) func() {
+// on a terminal, plain lines with -v elsewhere, nothing otherwise. extra
+// adds to the line when it says something (the alarm's state). The returned
+// func stops it.
+func (a *app) progress(ctx context.Context, r *loadgen.Runner, s *settings, extra func() string) func() {
 	if s.quiet || (!a.isTerminal && !s.verbose) {
 		return func() {}
 	}
@@ -38,12 +39,8 @@ func (a *app) progress(ctx context.Context, r *loadgen.Runner, s *settings, extr
 			last = snap
 			line := fmt.Sprintf("%6.0fs  %9d reqs  %9.0f req/s  p99 %7.2f ms  errors %d",
 				snap.Elapsed.Seconds(), snap.Transactions, rate, float64(snap.P99)/1e6, snap.Failed+snap.HTTPErrors)
-			for _, e := range extra {
-				if e != nil {
-					if x := e(); x != "" {
-						line += "  | " + x
-					}
-				}
+			if x := extra(); x != "" {
+				line += "  | " + x
 			}
 			if a.isTerminal {
 				fmt.Fprintf(a.stderr, "\r\033[K%s", line)

@@ -27,12 +27,7 @@ unit:
 
 # Each fuzz target runs briefly; the seed corpora also run in 'unit'.
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  for fz in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
-	    echo "fuzz $$pkg $$fz"; \
-	    $(GO) test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
-	  done; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 ## bench-go: the Go micro-benchmarks (allocations per request must be 0).
 bench-go:

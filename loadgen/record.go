@@ -1,0 +1,133 @@
+package loadgen
+
+// This file: accounting: recording each transaction or failure into the user's own counters.
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// transaction performs one exchange and records it. ok is false when the
+// exchange failed (counted) or the run is ending (not counted).
+func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target string) (status int, ok bool) {
+	start := time.Since(u.r.start)
+	err := u.exchange(h, raw, head, start)
+	end := time.Since(u.r.start)
+	lat := end - start
+	if err != nil {
+		if u.r.stopped.Load() {
+			u.aborted = true
+			return 0, false
+		}
+		if u.planned >= 0 {
+			u.scheduled(start)
+		}
+		c := Classify(err)
+		u.errs[c]++
+		if u.errMsg[c] == "" {
+			u.errMsg[c] = fmt.Sprintf("%s %s: %v", method, target, err)
+		}
+		u.fails.Add(1)
+		if u.r.opts.Verbose != nil {
+			u.logLine(0, lat, 0, method, target, c.String())
+		}
+		return 0, false
+	}
+	status = u.resp.Header.StatusCode()
+	us := u.clamp(lat)
+	if u.raw != nil {
+		u.raw.add(us)
+		if u.planned >= 0 {
+			// The scheduled request: latency from its intended time. Redirects
+			// and assets that follow it are sent when due and keep their own.
+			us = u.clamp(end - u.planned)
+			u.scheduled(start)
+		}
+	}
+	u.hist.add(us)
+	u.live.record(us)
+	u.sumLat += lat
+	if u.minLat == 0 || lat < u.minLat {
+		u.minLat = lat
+	}
+	if lat > u.maxLat {
+		u.maxLat = lat
+	}
+	if status >= 100 && status < 600 {
+		u.status[status]++
+	} else {
+		u.status[0]++
+	}
+	if status < 400 || status == 401 || status == 407 {
+		u.ok++
+	}
+	if status >= 400 {
+		u.httpErrs.Add(1)
+	}
+	u.txns.Add(1)
+	if u.r.opts.Verbose != nil {
+		u.logLine(status, lat, len(u.resp.Body()), method, target, "")
+	}
+	return status, true
+}
+
+func (u *user) clamp(d time.Duration) int64 {
+	us := d.Microseconds()
+	if us < 1 {
+		return 1
+	}
+	if us > u.r.highest {
+		return u.r.highest
+	}
+	return us
+}
+
+// scheduled accounts for the current scheduled request, sent at offset at.
+func (u *user) scheduled(at time.Duration) {
+	u.sent++
+	if at > u.lastSend {
+		u.lastSend = at
+	}
+	if lag := at - u.planned; lag > u.maxLag {
+		u.maxLag = lag
+	}
+	u.planned = -1
+}
+
+// logLine writes siege's verbose line for one transaction or failure.
+func (u *user) logLine(status int, lat time.Duration, size int, method, target, errClass string) {
+	b := u.verbose[:0]
+	if errClass != "" {
+		b = append(b, "ERROR "...)
+		b = append(b, errClass...)
+		for i := len(errClass); i < 8; i++ {
+			b = append(b, ' ')
+		}
+	} else {
+		b = append(b, u.r.opts.Protocol...)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(status), 10)
+	}
+	b = append(b, ' ')
+	secs := strconv.FormatFloat(lat.Seconds(), 'f', 3, 64)
+	for i := len(secs); i < 8; i++ {
+		b = append(b, ' ')
+	}
+	b = append(b, secs...)
+	b = append(b, " secs: "...)
+	sz := strconv.Itoa(size)
+	for i := len(sz); i < 8; i++ {
+		b = append(b, ' ')
+	}
+	b = append(b, sz...)
+	b = append(b, " bytes ==> "...)
+	b = append(b, method...)
+	b = append(b, ' ')
+	b = append(b, target...)
+	b = append(b, '\n')
+	u.verbose = b
+	u.r.verboseMu.Lock()
+	_, _ = u.r.opts.Verbose.Write(b)
+	u.r.verboseMu.Unlock()
+}

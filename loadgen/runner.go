@@ -1,0 +1,359 @@
+package loadgen
+
+// This file: the Runner: preparing a run, its lifecycle (start, grow, stop), intervals and live snapshots.
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/valyala/fasthttp"
+)
+
+// Runner runs one load test. Create it with New, start it with Run, and read
+// live progress with Snapshot from any goroutine while it runs.
+type Runner struct {
+	opts    Options
+	targets []prepared
+	hosts   []*hostInfo
+	hostIdx map[string]int
+	highest int64 // µs, the histograms' upper bound
+
+	// users has room for every user the run may have; the first nUsers
+	// are running. Only Run's goroutine adds users.
+	users  []*user
+	nUsers atomic.Int32
+	exited chan struct{} // a user's goroutine ended
+	ivLat  *intervals    // with OnInterval: the previous interval boundary's totals
+	ivRaw  *intervals
+
+	start     time.Time    // Run's start; every time on the hot path is an offset from it
+	started   atomic.Int64 // unix nanos of the start, 0 before Run
+	stopped   atomic.Bool
+	ctx       context.Context
+	verboseMu sync.Mutex
+	tlsConfig *tls.Config
+
+	// The open model (Options.Rate): send time k is start + k*1e9/Rate ns.
+	rate       bool
+	slot       atomic.Int64  // the next send time's index
+	schedEnd   time.Duration // no send at or after this offset; 0 = none
+	schedTotal int64         // send times in all; 0 = unbounded
+}
+
+type prepared struct {
+	Target
+	parsed *url.URL
+	host   int
+	raw    []byte // the serialised request, built once
+	head   bool
+}
+
+type hostInfo struct {
+	id         int
+	key        string // scheme://host:port
+	addr       string // host:port
+	tls        bool
+	serverName string
+}
+
+// New validates the targets and options and prepares every request once.
+func New(targets []Target, opts Options) (*Runner, error) {
+	if len(targets) == 0 {
+		return nil, errors.New("no targets")
+	}
+	if opts.Users <= 0 {
+		return nil, fmt.Errorf("concurrent users must be at least 1, got %d", opts.Users)
+	}
+	if opts.Reps < 0 {
+		return nil, fmt.Errorf("reps must not be negative, got %d", opts.Reps)
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	if opts.MaxRedirect <= 0 {
+		opts.MaxRedirect = 10
+	}
+	if opts.Protocol == "" {
+		opts.Protocol = "HTTP/1.1"
+	}
+	if opts.Protocol != "HTTP/1.1" && opts.Protocol != "HTTP/1.0" {
+		return nil, fmt.Errorf("protocol must be HTTP/1.1 or HTTP/1.0, got %q", opts.Protocol)
+	}
+	if opts.Seed == 0 {
+		opts.Seed = rand.Uint64()
+	}
+	if opts.Rate < 0 || math.IsNaN(opts.Rate) || math.IsInf(opts.Rate, 0) {
+		return nil, fmt.Errorf("rate must be a positive number of requests per second, got %v", opts.Rate)
+	}
+	if opts.MaxUsers < opts.Users || opts.Rate == 0 {
+		opts.MaxUsers = opts.Users
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = time.Second
+	}
+	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0}
+	if r.highest < 2 {
+		r.highest = 2
+	}
+	r.tlsConfig = &tls.Config{InsecureSkipVerify: opts.Insecure, MinVersion: tls.VersionTLS12, ClientSessionCache: tls.NewLRUClientSessionCache(256)} //nolint:gosec // opt-in by --insecure
+	req := &fasthttp.Request{}
+	var buf bytes.Buffer
+	for i, t := range targets {
+		u, err := url.Parse(t.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("target %d: invalid URL %q", i+1, t.URL)
+		}
+		if t.Method == "" {
+			t.Method = "GET"
+		}
+		p := prepared{Target: t, parsed: u, host: r.host(u).id, head: t.Method == "HEAD"}
+		buf.Reset()
+		if err := r.buildRequest(&buf, req, t.Method, u, t.Body); err != nil {
+			return nil, fmt.Errorf("target %d (%s): %w", i+1, t.URL, err)
+		}
+		p.raw = bytes.Clone(buf.Bytes())
+		r.targets = append(r.targets, p)
+	}
+	return r, nil
+}
+
+// host returns the shared hostInfo for a URL, adding it when new.
+// It is used only while preparing, before users start.
+func (r *Runner) host(u *url.URL) *hostInfo {
+	key := hostKey(u)
+	if i, ok := r.hostIdx[key]; ok {
+		return r.hosts[i]
+	}
+	h := newHostInfo(len(r.hosts), u)
+	r.hostIdx[key] = h.id
+	r.hosts = append(r.hosts, h)
+	return h
+}
+
+func newHostInfo(id int, u *url.URL) *hostInfo {
+	return &hostInfo{id: id, key: hostKey(u), addr: hostPort(u), tls: u.Scheme == "https", serverName: u.Hostname()}
+}
+
+// Run sends load until the duration passes, every user has done its reps,
+// or ctx is cancelled. Cancellation is not an error: the result covers what
+// completed. Requests cut short by the end of the run are not counted.
+//
+// In rate mode the duration ends the schedule instead: requests already
+// sent may complete for up to min(Timeout, 2 s) more; what is still in
+// flight then is cut and not counted.
+func (r *Runner) Run(ctx context.Context) (*Result, error) {
+	if !r.started.CompareAndSwap(0, 1) {
+		return nil, errors.New("runner already used")
+	}
+	outer := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var drain <-chan time.Time
+	if r.opts.Duration > 0 {
+		if r.rate {
+			r.schedEnd = r.opts.Duration
+			t := time.NewTimer(r.opts.Duration + min(r.opts.Timeout, 2*time.Second))
+			defer t.Stop()
+			drain = t.C
+		} else {
+			var c2 context.CancelFunc
+			ctx, c2 = context.WithTimeout(ctx, r.opts.Duration)
+			defer c2()
+		}
+	}
+	if r.rate {
+		switch {
+		case r.opts.Once:
+			r.schedTotal = int64(len(r.targets))
+		case r.opts.Reps > 0:
+			r.schedTotal = int64(r.opts.Reps) * int64(r.opts.Users)
+		}
+	}
+	r.prepare(ctx)
+	for i := 0; i < r.opts.Users; i++ {
+		r.users[i] = r.newUser(i)
+	}
+	r.nUsers.Store(int32(r.opts.Users))
+	start := r.start
+	r.started.Store(start.UnixNano())
+
+	for _, u := range r.users[:r.opts.Users] {
+		go r.runUser(u)
+	}
+	var grow, ivTick <-chan time.Time
+	if r.rate && r.opts.MaxUsers > r.opts.Users {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		grow = t.C
+	}
+	ivStart := start
+	if r.opts.OnInterval != nil {
+		t := time.NewTicker(r.opts.Interval)
+		defer t.Stop()
+		ivTick = t.C
+	}
+	done := ctx.Done()
+	for live := r.opts.Users; live > 0; {
+		select {
+		case <-r.exited:
+			live--
+		case <-done:
+			done, drain, grow = nil, nil, nil
+			r.stop()
+		case <-drain:
+			done, drain, grow = nil, nil, nil
+			r.stop()
+		case <-grow:
+			live += r.grow()
+		case now := <-ivTick:
+			r.collect(ivStart, now)
+			ivStart = now
+		}
+	}
+	end := time.Now()
+	r.stopped.Store(true)
+	for _, u := range r.active() {
+		u.closeAll()
+	}
+	if r.opts.OnInterval != nil {
+		r.collect(ivStart, end)
+	}
+	return r.result(start, end, outer, ctx), nil
+}
+
+// prepare sets what users need before the first one starts.
+func (r *Runner) prepare(ctx context.Context) {
+	r.ctx = ctx
+	r.users = make([]*user, r.opts.MaxUsers)
+	r.exited = make(chan struct{}, r.opts.MaxUsers)
+	if r.opts.OnInterval != nil {
+		r.ivLat = newIntervals(r.highest)
+		if r.rate {
+			r.ivRaw = newIntervals(r.highest)
+		}
+	}
+	r.start = time.Now()
+}
+
+// active returns the users started so far.
+func (r *Runner) active() []*user { return r.users[:r.nUsers.Load()] }
+
+func (r *Runner) runUser(u *user) {
+	defer func() { r.exited <- struct{}{} }()
+	if r.rate {
+		u.runRate()
+		return
+	}
+	u.run()
+}
+
+// plannedAt is the intended send time of schedule index k, from the start.
+func (r *Runner) plannedAt(k int64) time.Duration {
+	return time.Duration(float64(k) * 1e9 / r.opts.Rate)
+}
+
+// grow adds users when the schedule is more than 10 ms behind: half as
+// many again as are running, at least one, up to MaxUsers. It returns how
+// many started.
+func (r *Runner) grow() int {
+	if r.stopped.Load() {
+		return 0
+	}
+	k := r.slot.Load()
+	if r.schedTotal > 0 && k >= r.schedTotal {
+		return 0
+	}
+	at := r.plannedAt(k)
+	now := time.Since(r.start)
+	if (r.schedEnd > 0 && (at >= r.schedEnd || now >= r.schedEnd)) || now-at <= 10*time.Millisecond {
+		return 0
+	}
+	cur := int(r.nUsers.Load())
+	add := min(max(1, cur/2), len(r.users)-cur)
+	for i := cur; i < cur+add; i++ {
+		r.users[i] = r.newUser(i)
+	}
+	r.nUsers.Store(int32(cur + add))
+	for _, u := range r.users[cur : cur+add] {
+		go r.runUser(u)
+	}
+	return add
+}
+
+// collect hands each user's interval histograms to OnInterval.
+func (r *Runner) collect(from, to time.Time) {
+	iv := Interval{Start: from, End: to, Latency: hdrhistogram.New(1, r.highest, 3)}
+	if r.rate {
+		iv.Uncorrected = hdrhistogram.New(1, r.highest, 3)
+	}
+	users := r.active()
+	r.ivLat.next(users, func(u *user) *counter { return u.hist }, iv.Latency)
+	if r.ivRaw != nil {
+		r.ivRaw.next(users, func(u *user) *counter { return u.raw }, iv.Uncorrected)
+	}
+	iv.Latency.SetStartTimeMs(from.UnixMilli())
+	iv.Latency.SetEndTimeMs(to.UnixMilli())
+	if iv.Uncorrected != nil {
+		iv.Uncorrected.SetStartTimeMs(from.UnixMilli())
+		iv.Uncorrected.SetEndTimeMs(to.UnixMilli())
+	}
+	r.opts.OnInterval(iv)
+}
+
+// stop makes every user finish: in-flight requests fail at once and are
+// not counted.
+func (r *Runner) stop() {
+	r.stopped.Store(true)
+	past := time.Unix(1, 0)
+	for _, u := range r.active() {
+		u.mu.Lock()
+		for _, c := range u.conns {
+			if c != nil {
+				_ = c.nc.SetDeadline(past)
+			}
+		}
+		u.mu.Unlock()
+	}
+}
+
+// Snapshot is live progress, read from atomics only.
+type Snapshot struct {
+	Elapsed      time.Duration
+	Transactions int64
+	Failed       int64 // socket-level failures
+	HTTPErrors   int64 // 4xx and 5xx responses
+	Bytes        int64
+	P50, P99     time.Duration // coarse (about 6%)
+}
+
+// Snapshot returns progress so far; it is safe to call while Run runs.
+func (r *Runner) Snapshot() Snapshot {
+	var s Snapshot
+	ns := r.started.Load()
+	if ns <= 1 {
+		return s
+	}
+	s.Elapsed = time.Since(time.Unix(0, ns))
+	users := r.active()
+	hs := make([]*liveHist, 0, len(users))
+	for _, u := range users {
+		s.Transactions += u.txns.Load()
+		s.Failed += u.fails.Load()
+		s.HTTPErrors += u.httpErrs.Load()
+		s.Bytes += u.bytes.Load()
+		hs = append(hs, &u.live)
+	}
+	s.P50 = quantile(hs, 0.50)
+	s.P99 = quantile(hs, 0.99)
+	return s
+}

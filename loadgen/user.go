@@ -1,0 +1,250 @@
+package loadgen
+
+// This file: a simulated user's loop: closed and open model, redirects and parsed assets.
+
+import (
+	"bufio"
+	"bytes"
+	"math/rand/v2"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// user is one simulated user. Everything in it belongs to its goroutine
+// except the atomics (read by Snapshot) and conns under mu (read by stop).
+type user struct {
+	id  int
+	r   *Runner
+	rng *rand.Rand
+
+	mu    sync.Mutex // guards conns against stop(); never taken per request
+	conns []*conn    // by host id
+	extra map[string]*hostInfo
+	br    *bufio.Reader
+	brOn  *conn
+
+	resp    fasthttp.Response
+	req     fasthttp.Request // for redirects and parsed assets
+	dyn     bytes.Buffer
+	assets  []string
+	verbose []byte
+	timer   *time.Timer
+
+	hist *counter // latency (in the open model, from the intended send time)
+	raw  *counter // open model only: latency from the actual send
+	live liveHist
+
+	// Rate mode: planned is the current scheduled request's intended time,
+	// -1 when none.
+	planned  time.Duration
+	sent     int64
+	lastSend time.Duration
+	maxLag   time.Duration
+
+	_        [64]byte
+	txns     atomic.Int64
+	fails    atomic.Int64
+	httpErrs atomic.Int64
+	bytes    atomic.Int64
+	_        [64]byte
+
+	ok      int64
+	sumLat  time.Duration
+	minLat  time.Duration
+	maxLat  time.Duration
+	status  [600]int64
+	errs    [numErrorClasses]int64
+	errMsg  [numErrorClasses]string
+	aborted bool
+}
+
+func (r *Runner) newUser(id int) *user {
+	u := &user{
+		id:    id,
+		r:     r,
+		rng:   rand.New(rand.NewPCG(r.opts.Seed, uint64(id))),
+		conns: make([]*conn, len(r.hosts)),
+		br:    bufio.NewReaderSize(nil, 16<<10),
+		hist:  newCounter(r.highest),
+
+		planned: -1,
+	}
+	if r.rate {
+		u.raw = newCounter(r.highest)
+	}
+	u.resp.KeepBodyBuffer = true
+	u.req.KeepBodyBuffer = true
+	return u
+}
+
+// run is the user's loop: choose a target, send it (following redirects and
+// fetching parsed assets), pause, repeat.
+func (u *user) run() {
+	o := &u.r.opts
+	n := len(u.r.targets)
+	var next func(iter int) int
+	limit := o.Reps
+	switch {
+	case o.Once:
+		lo := u.id * n / o.Users
+		hi := (u.id + 1) * n / o.Users
+		limit = hi - lo
+		if limit == 0 {
+			return
+		}
+		next = func(iter int) int { return lo + iter }
+	case o.Internet:
+		next = func(int) int { return u.rng.IntN(n) }
+	default:
+		start := u.id * (n / o.Users)
+		if n/o.Users == 0 {
+			start = u.id % n
+		}
+		next = func(iter int) int { return (start + iter) % n }
+	}
+	for iter := 0; limit == 0 || iter < limit; iter++ {
+		if u.r.stopped.Load() {
+			return
+		}
+		if iter > 0 && o.Delay > 0 && !u.pause() {
+			return
+		}
+		u.iterate(&u.r.targets[next(iter)])
+		if u.aborted {
+			return
+		}
+	}
+}
+
+// runRate is the user's loop in the open model: take the next send time
+// of the run's schedule, wait for it (or not, when it is past), send.
+func (u *user) runRate() {
+	r := u.r
+	n := int64(len(r.targets))
+	for !r.stopped.Load() {
+		k := r.slot.Add(1) - 1
+		if r.schedTotal > 0 && k >= r.schedTotal {
+			return
+		}
+		at := r.plannedAt(k)
+		now := time.Since(r.start)
+		if r.schedEnd > 0 && (at >= r.schedEnd || now >= r.schedEnd) {
+			return
+		}
+		if at > now && !u.sleep(at-now) {
+			return
+		}
+		ti := k % n
+		if r.opts.Internet {
+			ti = u.rng.Int64N(n)
+		}
+		u.planned = at
+		u.iterate(&r.targets[ti])
+		u.planned = -1
+		if u.aborted {
+			return
+		}
+	}
+}
+
+// pause sleeps a random 0..Delay; false when the run ended meanwhile.
+func (u *user) pause() bool {
+	return u.sleep(time.Duration(u.rng.Int64N(int64(u.r.opts.Delay) + 1)))
+}
+
+// sleep waits for d; false when the run ended meanwhile.
+func (u *user) sleep(d time.Duration) bool {
+	if u.timer == nil {
+		u.timer = time.NewTimer(d)
+	} else {
+		u.timer.Reset(d)
+	}
+	select {
+	case <-u.timer.C:
+		return true
+	case <-u.r.ctx.Done():
+		u.timer.Stop()
+		return false
+	}
+}
+
+// iterate sends one target, its redirects and, with the parser, its assets.
+func (u *user) iterate(t *prepared) {
+	status, ok := u.transaction(u.r.hosts[t.host], t.raw, t.head, t.Method, t.URL)
+	if !ok {
+		return
+	}
+	page := t.parsed
+	o := &u.r.opts
+	if !o.NoFollow {
+		method, body := t.Method, t.Body
+		for hops := 0; isRedirect(status) && hops < o.MaxRedirect; hops++ {
+			loc := u.resp.Header.Peek("Location")
+			if len(loc) == 0 {
+				break
+			}
+			next, err := page.Parse(string(loc))
+			if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
+				break
+			}
+			next.Fragment = ""
+			if status == 303 || ((status == 301 || status == 302) && method != "GET" && method != "HEAD") {
+				method, body = "GET", nil
+			}
+			h := u.hostFor(next)
+			u.dyn.Reset()
+			if err := u.r.buildRequest(&u.dyn, &u.req, method, next, body); err != nil {
+				break
+			}
+			page = next
+			if status, ok = u.transaction(h, u.dyn.Bytes(), method == "HEAD", method, next.String()); !ok {
+				return
+			}
+		}
+	}
+	if o.Parser != nil && status >= 200 && status < 300 && looksHTML(u.resp.Header.ContentType()) {
+		u.assets = o.Parser(u.assets[:0], u.resp.Body(), page)
+		for _, a := range u.assets {
+			au, err := url.Parse(a)
+			if err != nil || (au.Scheme != "http" && au.Scheme != "https") || au.Host == "" {
+				continue
+			}
+			h := u.hostFor(au)
+			u.dyn.Reset()
+			if err := u.r.buildRequest(&u.dyn, &u.req, "GET", au, nil); err != nil {
+				continue
+			}
+			if _, ok := u.transaction(h, u.dyn.Bytes(), false, "GET", a); !ok {
+				return
+			}
+		}
+	}
+}
+
+func isRedirect(code int) bool {
+	return code == 301 || code == 302 || code == 303 || code == 307 || code == 308
+}
+
+// hostFor finds the host of a URL met during the run (a redirect or asset).
+func (u *user) hostFor(x *url.URL) *hostInfo {
+	key := hostKey(x)
+	if i, ok := u.r.hostIdx[key]; ok {
+		return u.r.hosts[i]
+	}
+	if h, ok := u.extra[key]; ok {
+		return h
+	}
+	if u.extra == nil {
+		u.extra = map[string]*hostInfo{}
+	}
+	u.mu.Lock()
+	h := newHostInfo(len(u.conns), x)
+	u.conns = append(u.conns, nil)
+	u.mu.Unlock()
+	u.extra[key] = h
+	return h
+}

@@ -34,8 +34,8 @@ func benchmarkRequest(b *testing.B, body string, o Options) {
 		u.iterate(t)
 	}
 	b.StopTimer()
-	if u.fails.Load() != 0 {
-		b.Fatalf("errors: %v", u.errMsg)
+	if t := u.r.shards.sum(); t.failed() != 0 {
+		b.Fatalf("errors: %v", t.errs)
 	}
 }
 

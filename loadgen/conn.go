@@ -3,8 +3,8 @@ package loadgen
 // This file: a user's connections: dial, exchange, deadlines, byte counting.
 
 import (
+	"bufio"
 	"context"
-	"crypto/tls"
 	"io"
 	"net"
 	"syscall"
@@ -15,6 +15,7 @@ import (
 // u.resp. A reused keep-alive connection that the server closed while idle
 // is redialled once, as browsers do; any other failure is returned.
 func (u *user) exchange(h *hostInfo, raw []byte, head bool, now time.Duration) error {
+	u.addr = nil
 	for attempt := 0; ; attempt++ {
 		c := u.conns[h.id]
 		if c == nil {
@@ -23,6 +24,7 @@ func (u *user) exchange(h *hostInfo, raw []byte, head bool, now time.Duration) e
 				return err
 			}
 		}
+		u.addr = c.addr
 		if err := c.arm(u.r.start, now, u.r.opts.Timeout); err != nil {
 			u.drop(h, c)
 			return err
@@ -30,68 +32,64 @@ func (u *user) exchange(h *hostInfo, raw []byte, head bool, now time.Duration) e
 		if u.r.stopped.Load() {
 			return context.Canceled
 		}
-		if u.brOn != c {
-			u.br.Reset(c)
-			u.brOn = c
-		}
 		c.readNow = 0
 		reused := c.served > 0
-		u.resp.SkipBody = head
 		var err error
-		if !c.send(raw, u.br.Buffered()) {
+		if !c.send(raw, u.buffered(c)) {
 			_, err = c.nc.Write(raw)
 		}
 		if err == nil {
-			err = u.resp.Read(u.br)
-			if err == nil && c.pending != nil {
-				c.pending, err = nil, errNotSent
-			}
+			err = c.wait() // no buffer or response is held while the response is on its way
+		}
+		resp := u.response()
+		if err == nil {
+			resp.SkipBody = head
+			err = resp.Read(u.reader(c))
 		}
 		if err != nil {
 			u.drop(h, c)
-			if reused && attempt == 0 && c.readNow == 0 && Classify(err) == ErrReset && !u.r.stopped.Load() {
+			if reused && attempt == 0 && c.readNow == 0 && Classify(err) == ErrReset && !u.r.ending() {
 				continue
 			}
 			return err
 		}
+		u.unread()
 		c.served++
-		if u.r.opts.Close || u.resp.ConnectionClose() {
+		if u.r.opts.Close || resp.ConnectionClose() || c.addr.gone.Load() {
 			u.drop(h, c)
 		}
 		return nil
 	}
 }
 
-func (u *user) dial(h *hostInfo) (*conn, error) {
-	d := net.Dialer{Timeout: u.r.opts.Timeout}
-	nc, err := d.DialContext(u.r.ctx, "tcp", h.addr)
-	if err != nil {
-		return nil, err
+// buffered is how many bytes of c's stream the user's reader holds.
+func (u *user) buffered(c *conn) int {
+	if u.br == nil || u.brOn != c {
+		return 0
 	}
-	if h.tls {
-		cfg := u.r.tlsConfig.Clone()
-		cfg.ServerName = h.serverName
-		tc := tls.Client(nc, cfg)
-		ctx, cancel := context.WithTimeout(u.r.ctx, u.r.opts.Timeout)
-		err := tc.HandshakeContext(ctx)
-		cancel()
-		if err != nil {
-			_ = nc.Close()
-			return nil, err
-		}
-		nc = tc
+	return u.br.Buffered()
+}
+
+// reader returns a read buffer on c, from the pool unless the user still
+// holds one.
+func (u *user) reader(c *conn) *bufio.Reader {
+	if u.br == nil {
+		u.br = u.r.readers.Get().(*bufio.Reader)
 	}
-	c := &conn{nc: nc, u: u}
-	if !u.r.opts.netConnIO {
-		c.useRaw()
+	if u.brOn != c {
+		u.br.Reset(c)
+		u.brOn = c
 	}
-	u.mu.Lock()
-	u.conns[h.id] = c
-	u.mu.Unlock()
-	if u.r.stopped.Load() {
-		_ = nc.SetDeadline(time.Unix(1, 0))
+	return u.br
+}
+
+// unread gives the read buffer back once it holds nothing of the stream.
+func (u *user) unread() {
+	if u.br != nil && u.br.Buffered() == 0 {
+		u.br.Reset(nil)
+		u.r.readers.Put(u.br)
+		u.br, u.brOn = nil, nil
 	}
-	return c, nil
 }
 
 func (u *user) drop(h *hostInfo, c *conn) {
@@ -101,7 +99,9 @@ func (u *user) drop(h *hostInfo, c *conn) {
 	}
 	u.mu.Unlock()
 	if u.brOn == c {
-		u.brOn = nil
+		u.br.Reset(nil)
+		u.r.readers.Put(u.br)
+		u.br, u.brOn = nil, nil
 	}
 	_ = c.nc.Close()
 }
@@ -121,14 +121,16 @@ func (u *user) closeAll() {
 type conn struct {
 	nc       net.Conn
 	u        *user
+	addr     *address
 	deadline time.Duration // offset from the run's start
 	served   int
 	readNow  int
 
-	// The write-then-read path (rawio.go); rc is nil where it is not used.
+	// The write-then-read path (rawio_linux.go); rc is nil where it is not used.
 	rc      syscall.RawConn
-	rwFn    func(fd uintptr) bool
-	pending []byte // a request to write before reading
+	waitFn  func(fd uintptr) bool
+	readFn  func(fd uintptr) bool
+	pending []byte // a request to write before waiting
 	buf     []byte
 	n       int
 	err     error
@@ -138,14 +140,14 @@ type conn struct {
 func (c *conn) Read(p []byte) (int, error) {
 	var n int
 	var err error
-	if c.pending != nil {
+	if c.rc != nil {
 		n, err = c.rawRead(p)
 	} else {
 		n, err = c.nc.Read(p)
 	}
 	if n > 0 {
 		c.readNow += n
-		c.u.bytes.Add(int64(n))
+		c.u.nread += int64(n)
 	}
 	return n, err
 }

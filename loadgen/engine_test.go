@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/valyala/fasthttp"
 )
 
@@ -420,11 +421,24 @@ func TestNewRejectsBadInput(t *testing.T) {
 	}
 }
 
-func TestLiveHistogramIndex(t *testing.T) {
-	for _, v := range []int64{0, 1, 15, 16, 17, 31, 32, 100, 1000, 12345, 1 << 30, 3e10} {
-		got := liveValue(liveIndex(v))
-		if got > v || float64(v-got) > 0.0625*float64(v)+1 {
-			t.Fatalf("value %d lands in bucket starting %d", v, got)
+// TestSnapshotQuantilesAreHdrHistograms: the live p50 and p99 are
+// HdrHistogram's values at those quantiles.
+func TestSnapshotQuantilesAreHdrHistograms(t *testing.T) {
+	const highest = 30_000_001
+	sums := make([]uint64, ivIndex(highest)+1)
+	want := hdrhistogram.New(1, highest, 3)
+	for i := int64(1); i <= 20000; i++ {
+		v := 1 + i*i%highest
+		sums[ivIndex(v)]++
+		_ = want.RecordValue(v)
+	}
+	for _, q := range []float64{0.5, 0.9, 0.99, 0.999, 1} {
+		got := quantileOf(sums, q)
+		if w := time.Duration(want.ValueAtQuantile(q*100)) * time.Microsecond; got != w {
+			t.Fatalf("q %v: %v, HdrHistogram says %v", q, got, w)
 		}
+	}
+	if quantileOf(make([]uint64, 10), 0.5) != 0 {
+		t.Fatal("empty counts give a quantile")
 	}
 }

@@ -24,10 +24,18 @@ const (
 	ErrDNS
 	ErrTLS
 	ErrOther
+	// ErrPorts is EADDRNOTAVAIL on connect: no local port was free for a
+	// new connection to the address (see PortsAdvice).
+	ErrPorts
 	numErrorClasses
 )
 
-var errorClassNames = [numErrorClasses]string{"timeout", "refused", "reset", "dns", "tls", "other"}
+var errorClassNames = [numErrorClasses]string{"timeout", "refused", "reset", "dns", "tls", "other", "ports"}
+
+// PortsAdvice is the cause and remedy of "ports" errors, in one sentence.
+const PortsAdvice = "ports: the local ports for new connections to the target ran out (EADDRNOTAVAIL), " +
+	"typically with --connection close at a high rate to one address: use keep-alive, more target addresses, " +
+	"or a wider net.ipv4.ip_local_port_range"
 
 // String is the class's stable name, used in reports and JSON.
 func (c ErrorClass) String() string {
@@ -63,6 +71,8 @@ func Classify(err error) ErrorClass {
 		return ErrTimeout
 	}
 	switch {
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return ErrPorts
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return ErrRefused
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED),

@@ -1,22 +1,15 @@
 package loadgen
 
+// This file: latency counters in HdrHistogram's layout, and turning their
+// cumulative counts into per-interval histograms (see doc.go for the design).
+
 import (
 	"math/bits"
 	"sync/atomic"
+	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
-
-// Latency recording. Each user records into its own histograms: counters
-// in HdrHistogram's buckets (lowest 1, 3 significant digits) that only that
-// user adds to, merged once at the end. They are atomic only so that the
-// interval collector (--hlog) can read them while the user runs: an
-// uncontended add on the user's own memory. A user's counters are allocated
-// and touched once, so memory does not grow as latencies reach new buckets;
-// 32-bit counts keep them at 64 KB per user for a 30 s timeout (one bucket
-// of one user would need 4.29e9 responses to wrap). Bucketing is exactly
-// HdrHistogram's, so turning counts into an hdrhistogram.Histogram loses
-// nothing.
 
 // HdrHistogram's geometry for lowest 1 and 3 significant digits:
 // 2048 sub-buckets (11 bits), of which the upper half is used above bucket 0.
@@ -45,17 +38,16 @@ func ivValue(idx int) int64 {
 	return int64(sub) << uint(b)
 }
 
-// counter is one user's histogram: the user adds, the collector reads.
+// counter is a histogram with HdrHistogram's buckets that any number of
+// goroutines add to at once and a collector reads while they do. Counts
+// are 64-bit: a shard's bucket takes every request of its P, and 32 bits
+// would wrap after an hour at a million per second.
 type counter struct {
-	counts []atomic.Uint32
+	counts []atomic.Uint64
 }
 
 func newCounter(highest int64) *counter {
-	c := &counter{counts: make([]atomic.Uint32, ivIndex(highest)+1)}
-	for i := range c.counts {
-		c.counts[i].Store(0) // touch every page now, not when a latency first lands there
-	}
-	return c
+	return &counter{counts: make([]atomic.Uint64, ivIndex(highest)+1)}
 }
 
 // add counts v; values past the range count in the last bucket (callers
@@ -68,6 +60,15 @@ func (c *counter) add(v int64) {
 	c.counts[i].Add(1)
 }
 
+// sumInto adds the counts to sums (len(sums) == len(c.counts)).
+func (c *counter) sumInto(sums []uint64) {
+	for i := range c.counts {
+		if n := c.counts[i].Load(); n != 0 {
+			sums[i] += n
+		}
+	}
+}
+
 // addTo adds the counts to dst.
 func (c *counter) addTo(dst *hdrhistogram.Histogram) {
 	for i := range c.counts {
@@ -77,10 +78,20 @@ func (c *counter) addTo(dst *hdrhistogram.Histogram) {
 	}
 }
 
-// intervals turns the users' cumulative counts into per-interval
-// histograms: at each boundary it sums every user's counts and records the
-// difference from the previous boundary. A value recorded while the sums
-// are taken lands in this interval or the next, never in both or neither.
+// recordSums records bucket sums into dst.
+func recordSums(sums []uint64, dst *hdrhistogram.Histogram) {
+	for i, n := range sums {
+		if n != 0 {
+			_ = dst.RecordValues(ivValue(i), int64(n))
+		}
+	}
+}
+
+// intervals turns cumulative counts into per-interval histograms: at each
+// boundary it sums the shards' counters and records the difference from
+// the previous boundary. Its cost is the shards' buckets, whatever the
+// number of users. A value recorded while the sums are taken lands in this
+// interval or the next, never in both or neither.
 type intervals struct {
 	prev, cur []uint64
 }
@@ -90,16 +101,11 @@ func newIntervals(highest int64) *intervals {
 	return &intervals{prev: make([]uint64, n), cur: make([]uint64, n)}
 }
 
-// next adds to dst what the counters pick selects gained since the last call.
-func (iv *intervals) next(users []*user, pick func(*user) *counter, dst *hdrhistogram.Histogram) {
+// next adds to dst what the counters gained since the last call.
+func (iv *intervals) next(counters []*counter, dst *hdrhistogram.Histogram) {
 	clear(iv.cur)
-	for _, u := range users {
-		c := pick(u)
-		for i := range c.counts {
-			if n := c.counts[i].Load(); n != 0 {
-				iv.cur[i] += uint64(n)
-			}
-		}
+	for _, c := range counters {
+		c.sumInto(iv.cur)
 	}
 	for i, n := range iv.cur {
 		if d := n - iv.prev[i]; d != 0 {
@@ -107,4 +113,26 @@ func (iv *intervals) next(users []*user, pick func(*user) *counter, dst *hdrhist
 		}
 	}
 	iv.prev, iv.cur = iv.cur, iv.prev
+}
+
+// quantileOf returns the value (µs, the highest equivalent of its bucket,
+// as HdrHistogram reports it) at quantile q of bucket sums; 0 when empty.
+func quantileOf(sums []uint64, q float64) time.Duration {
+	var total uint64
+	for _, n := range sums {
+		total += n
+	}
+	if total == 0 {
+		return 0
+	}
+	want := uint64(q*float64(total) + 0.5)
+	want = max(min(want, total), 1)
+	var seen uint64
+	for i, n := range sums {
+		seen += n
+		if seen >= want {
+			return time.Duration(ivValue(i+1)-1) * time.Microsecond
+		}
+	}
+	return time.Duration(ivValue(len(sums))-1) * time.Microsecond
 }

@@ -65,13 +65,26 @@ type Options struct {
 	MaxUsers int
 
 	// OnInterval, when set, receives the latencies recorded in each
-	// interval of Interval (default 1 s), and the rest at the end, from a
-	// collector goroutine. Users hand their interval histograms over
-	// lock-free (see recorder); the intervals add up exactly to
-	// Result.Latency. This is what --hlog writes.
+	// interval of Interval (default 1 s), and the rest at the end, from the
+	// run's goroutine. The intervals are differences of the shards'
+	// cumulative counts (doc.go), so they add up exactly to Result.Latency
+	// and cost the same whatever the number of users. This is what --hlog
+	// writes.
 	OnInterval func(Interval)
 	// Interval is OnInterval's period; 0 means 1 s.
 	Interval time.Duration
+
+	// Resolver looks the targets' hosts up; nil means net.DefaultResolver.
+	// Connections are spread over every address of a host, round-robin.
+	Resolver Resolver
+	// ResolveEvery is how often hosts are looked up again during the run
+	// (default DefaultResolveEvery): new connections go to the addresses of
+	// the latest answer; connections to addresses no longer listed finish
+	// their current request, then close.
+	ResolveEvery time.Duration
+	// Pins send a host and port's connections to fixed addresses
+	// (--resolve HOST:PORT:ADDR), without asking the Resolver.
+	Pins []Pin
 
 	// netConnIO makes plain TCP requests go through net.Conn's Write and
 	// Read instead of the one-read path (tests and benchmarks compare them).

@@ -39,16 +39,13 @@ func TestCounterBucketsAsHdrHistogram(t *testing.T) {
 	}
 }
 
-// TestIntervalsLoseNothing: several users record into their own counters
+// TestIntervalsLoseNothing: writers on every P record into shared counters
 // while the collector takes interval differences as fast as it can; every
 // value lands in exactly one interval. Under -race this also shows that
-// reading counters while users write them is race-free.
+// reading counters while writers add to them is race-free.
 func TestIntervalsLoseNothing(t *testing.T) {
 	const highest, writers, n = 1_000_000, 4, 50_000
-	users := make([]*user, writers)
-	for i := range users {
-		users[i] = &user{hist: newCounter(highest)}
-	}
+	ss := newShards(highest, false)
 	iv := newIntervals(highest)
 	want := hdrhistogram.New(1, highest, 3)
 	got := hdrhistogram.New(1, highest, 3)
@@ -56,7 +53,7 @@ func TestIntervalsLoseNothing(t *testing.T) {
 	var mu sync.Mutex
 	var running atomic.Int32
 	running.Store(writers)
-	for w, u := range users {
+	for w := range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -64,7 +61,9 @@ func TestIntervalsLoseNothing(t *testing.T) {
 			local := hdrhistogram.New(1, highest, 3)
 			for i := range int64(n) {
 				v := 1 + (i*7919+int64(w)*104729)%highest
-				u.hist.add(v)
+				s := ss.get()
+				s.lat.add(v)
+				ss.put(s)
 				_ = local.RecordValue(v)
 			}
 			mu.Lock()
@@ -72,15 +71,14 @@ func TestIntervalsLoseNothing(t *testing.T) {
 			mu.Unlock()
 		}()
 	}
-	pick := func(u *user) *counter { return u.hist }
 	rounds := 0
 	for running.Load() > 0 {
-		iv.next(users, pick, got)
+		iv.next(ss.latencies(false), got)
 		rounds++
 	}
 	wg.Wait()
-	iv.next(users, pick, got)
-	iv.next(users, pick, got)
+	iv.next(ss.latencies(false), got)
+	iv.next(ss.latencies(false), got)
 	if got.TotalCount() != writers*n || !got.Equals(want) {
 		t.Fatalf("after %d rounds: %d values in intervals, want %d (equal %v)", rounds, got.TotalCount(), writers*n, got.Equals(want))
 	}

@@ -12,5 +12,8 @@ func (c *conn) useRaw() {}
 // send always leaves the write to the caller here.
 func (c *conn) send([]byte, int) bool { return false }
 
-// rawRead is never reached here (send never sets a pending request).
+// wait has nothing to wait for here: the reads wait.
+func (c *conn) wait() error { return nil }
+
+// rawRead is never reached here (useRaw never sets rc).
 func (c *conn) rawRead(p []byte) (int, error) { return c.nc.Read(p) }

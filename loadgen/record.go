@@ -1,6 +1,6 @@
 package loadgen
 
-// This file: accounting: recording each transaction or failure into the user's own counters.
+// This file: accounting: recording each transaction or failure into a shard.
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 	end := time.Since(u.r.start)
 	lat := end - start
 	if err != nil {
-		if u.r.stopped.Load() {
+		if u.r.ending() {
 			u.aborted = true
 			return 0, false
 		}
@@ -24,52 +24,67 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 			u.scheduled(start)
 		}
 		c := Classify(err)
-		u.errs[c]++
-		if u.errMsg[c] == "" {
-			u.errMsg[c] = fmt.Sprintf("%s %s: %v", method, target, err)
-		}
-		u.fails.Add(1)
+		u.failed(c, err, method, target)
 		if u.r.opts.Verbose != nil {
 			u.logLine(0, lat, 0, method, target, c.String())
 		}
 		return 0, false
 	}
 	status = u.resp.Header.StatusCode()
-	us := u.clamp(lat)
-	if u.raw != nil {
-		u.raw.add(us)
-		if u.planned >= 0 {
-			// The scheduled request: latency from its intended time. Redirects
-			// and assets that follow it are sent when due and keep their own.
-			us = u.clamp(end - u.planned)
-			u.scheduled(start)
-		}
+	s := u.r.shards.get()
+	u.record(s, lat, end, start)
+	code := status
+	if code < 100 || code >= 600 {
+		code = 0
 	}
-	u.hist.add(us)
-	u.live.record(us)
-	u.sumLat += lat
-	if u.minLat == 0 || lat < u.minLat {
-		u.minLat = lat
+	s.bytes.Add(u.nread)
+	u.nread = 0
+	if a := u.addr; a != nil {
+		a.stats[s.idx].reqs.Add(1)
 	}
-	if lat > u.maxLat {
-		u.maxLat = lat
-	}
-	if status >= 100 && status < 600 {
-		u.status[status]++
-	} else {
-		u.status[0]++
-	}
-	if status < 400 || status == 401 || status == 407 {
-		u.ok++
-	}
-	if status >= 400 {
-		u.httpErrs.Add(1)
-	}
-	u.txns.Add(1)
+	s.status[code].Add(1) // last: a response counts in the totals once all of it is recorded
+	u.r.shards.put(s)
 	if u.r.opts.Verbose != nil {
 		u.logLine(status, lat, len(u.resp.Body()), method, target, "")
 	}
 	return status, true
+}
+
+// record adds one response's latency to shard s: lat from the actual send
+// at start; in the open model the scheduled request's latency from its
+// intended time (ending at end) goes to the corrected histogram.
+func (u *user) record(s *shard, lat, end, start time.Duration) {
+	latency(&s.sumLat, &s.minLat, &s.maxLat, lat)
+	if s.raw == nil {
+		s.lat.add(u.clamp(lat))
+		return
+	}
+	s.raw.add(u.clamp(lat))
+	corr := lat
+	if u.planned >= 0 {
+		// The scheduled request: latency from its intended time. Redirects
+		// and assets that follow it are sent when due and keep their own.
+		corr = end - u.planned
+		u.scheduled(start)
+	}
+	s.lat.add(u.clamp(corr))
+	latency(&s.sumCorr, &s.minCorr, &s.maxCorr, corr)
+}
+
+// failed counts a socket-level failure of class c.
+func (u *user) failed(c ErrorClass, err error, method, target string) {
+	s := u.r.shards.get()
+	s.bytes.Add(u.nread)
+	u.nread = 0
+	if a := u.addr; a != nil {
+		a.stats[s.idx].errs.Add(1)
+	}
+	s.errs[c].Add(1)
+	u.r.shards.put(s)
+	if m := &u.r.errMsg[c]; m.Load() == nil {
+		msg := fmt.Sprintf("%s %s: %v", method, target, err)
+		m.CompareAndSwap(nil, &msg)
+	}
 }
 
 func (u *user) clamp(d time.Duration) int64 {

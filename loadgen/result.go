@@ -32,6 +32,9 @@ type Result struct {
 	Status       map[int]int64     // by HTTP status code
 	Errors       map[string]int64  // by ErrorClass name; every class present
 	ErrorSamples map[string]string // the first message of each class seen
+	// Addresses is what each address of the targets' hosts served, by host
+	// then address.
+	Addresses []AddressResult
 	// Interrupted is true when the run was cancelled from outside (Ctrl+C, alarm).
 	Interrupted bool
 	// Reason says why the run ended: "duration", "reps", "cancelled".
@@ -39,69 +42,38 @@ type Result struct {
 }
 
 func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Result {
-	users := r.active()
+	t := r.shards.sum()
 	res := &Result{
 		Start: start, End: end, Elapsed: end.Sub(start), Users: r.opts.Users,
 		Latency:      hdrhistogram.New(1, r.highest, 3),
+		Transactions: t.transactions(), Successful: t.successful(), Failed: t.failed(), HTTPErrors: t.httpErrors(),
+		Bytes: t.bytes, SumLatency: time.Duration(t.sumLat), Shortest: time.Duration(t.minLat), Longest: time.Duration(t.maxLat),
 		Status:       map[int]int64{},
 		Errors:       map[string]int64{},
 		ErrorSamples: map[string]string{},
+		Addresses:    r.addressResults(),
 	}
-	for _, c := range ErrorClasses() {
-		res.Errors[c.String()] = 0
+	for _, c := range r.shards.latencies(false) {
+		c.addTo(res.Latency)
+	}
+	for code, n := range t.status {
+		if n > 0 {
+			res.Status[code] = n
+		}
+	}
+	for c, n := range t.errs {
+		name := ErrorClass(c).String()
+		res.Errors[name] = n
+		if m := r.errMsg[c].Load(); n > 0 && m != nil {
+			res.ErrorSamples[name] = *m
+		}
 	}
 	if r.rate {
 		res.LatencyUncorrected = hdrhistogram.New(1, r.highest, 3)
-		res.Rate = &RateResult{Target: r.opts.Rate, Users: len(users), MaxUsers: r.opts.MaxUsers}
-	}
-	var lastSend time.Duration
-	for _, u := range users {
-		u.hist.addTo(res.Latency)
-		if u.raw != nil {
-			u.raw.addTo(res.LatencyUncorrected)
+		for _, c := range r.shards.latencies(true) {
+			c.addTo(res.LatencyUncorrected)
 		}
-		if r.rate {
-			res.Rate.Sent += u.sent
-			lastSend = max(lastSend, u.lastSend)
-			res.Rate.MaxLag = max(res.Rate.MaxLag, u.maxLag)
-		}
-		res.Transactions += u.txns.Load()
-		res.Failed += u.fails.Load()
-		res.HTTPErrors += u.httpErrs.Load()
-		res.Bytes += u.bytes.Load()
-		res.Successful += u.ok
-		res.SumLatency += u.sumLat
-		if u.maxLat > res.Longest {
-			res.Longest = u.maxLat
-		}
-		if u.minLat > 0 && (res.Shortest == 0 || u.minLat < res.Shortest) {
-			res.Shortest = u.minLat
-		}
-		for code, n := range u.status {
-			if n > 0 {
-				res.Status[code] += n
-			}
-		}
-		for c, n := range u.errs {
-			name := ErrorClass(c).String()
-			res.Errors[name] += n
-			if n > 0 && res.ErrorSamples[name] == "" {
-				res.ErrorSamples[name] = u.errMsg[c]
-			}
-		}
-	}
-	if rr := res.Rate; rr != nil {
-		cut := res.Elapsed
-		if r.schedEnd > 0 {
-			cut = min(cut, r.schedEnd)
-		}
-		rr.Scheduled = int64(math.Ceil(cut.Seconds()*rr.Target - 1e-9))
-		if r.schedTotal > 0 {
-			rr.Scheduled = min(rr.Scheduled, r.schedTotal)
-		}
-		if rr.Sent > 0 {
-			rr.Achieved = float64(rr.Sent) / (lastSend.Seconds() + 1/rr.Target)
-		}
+		res.Rate = r.rateResult(res.Elapsed, t)
 	}
 	switch {
 	case outer.Err() != nil:
@@ -113,6 +85,31 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 		res.Reason = "reps"
 	}
 	return res
+}
+
+// rateResult sums the users' schedule accounting.
+func (r *Runner) rateResult(elapsed time.Duration, t *totals) *RateResult {
+	users := r.active()
+	rr := &RateResult{Target: r.opts.Rate, Users: len(users), MaxUsers: r.opts.MaxUsers,
+		MinLatency: time.Duration(t.minCorr), MaxLatency: time.Duration(t.maxCorr), SumLatency: time.Duration(t.sumCorr)}
+	var lastSend time.Duration
+	for _, u := range users {
+		rr.Sent += u.sent
+		lastSend = max(lastSend, u.lastSend)
+		rr.MaxLag = max(rr.MaxLag, u.maxLag)
+	}
+	cut := elapsed
+	if r.schedEnd > 0 {
+		cut = min(cut, r.schedEnd)
+	}
+	rr.Scheduled = int64(math.Ceil(cut.Seconds()*rr.Target - 1e-9))
+	if r.schedTotal > 0 {
+		rr.Scheduled = min(rr.Scheduled, r.schedTotal)
+	}
+	if rr.Sent > 0 {
+		rr.Achieved = float64(rr.Sent) / (lastSend.Seconds() + 1/rr.Target)
+	}
+	return rr
 }
 
 // RateResult is how well the open model kept its schedule.
@@ -130,6 +127,10 @@ type RateResult struct {
 	// Users is how many users ran in the end (more than Result.Users' start
 	// value when MaxUsers let them join); MaxUsers the bound.
 	Users, MaxUsers int
+	// MinLatency, MaxLatency and SumLatency are the exact extremes and sum
+	// of what Result.Latency holds (latency from the intended send time);
+	// zero when unknown (merged logs).
+	MinLatency, MaxLatency, SumLatency time.Duration
 }
 
 // Short reports whether the achieved rate fell more than 1% short of the

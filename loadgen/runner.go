@@ -3,6 +3,7 @@ package loadgen
 // This file: the Runner: preparing a run, its lifecycle (start, grow, stop), intervals and live snapshots.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -36,6 +38,25 @@ type Runner struct {
 	ivLat  *intervals    // with OnInterval: the previous interval boundary's totals
 	ivRaw  *intervals
 
+	// What users record into and borrow (doc.go).
+	shards    *shards
+	errMsg    [numErrorClasses]atomic.Pointer[string] // the first message of each error class
+	readers   sync.Pool                               // *bufio.Reader
+	responses sync.Pool                               // *fasthttp.Response
+	snapMu    sync.Mutex
+	snapSums  []uint64 // Snapshot's scratch
+
+	// Dialling (dial.go): the queue of dials and how many diallers run.
+	dialQ   chan dialJob
+	dialers atomic.Int32
+
+	// Hosts' addresses (resolve.go).
+	resolver  Resolver
+	addrMu    sync.Mutex
+	endpoints map[string]*endpoint // by host:port
+	addrs     map[string]*address  // by host and ip:port
+	addrList  []*address           // in order of first use
+
 	start     time.Time    // Run's start; every time on the hot path is an offset from it
 	started   atomic.Int64 // unix nanos of the start, 0 before Run
 	stopped   atomic.Bool
@@ -61,9 +82,9 @@ type prepared struct {
 type hostInfo struct {
 	id         int
 	key        string // scheme://host:port
-	addr       string // host:port
 	tls        bool
 	serverName string
+	ep         *endpoint
 }
 
 // New validates the targets and options and prepares every request once.
@@ -101,10 +122,20 @@ func New(targets []Target, opts Options) (*Runner, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = time.Second
 	}
-	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0}
+	if opts.ResolveEvery <= 0 {
+		opts.ResolveEvery = DefaultResolveEvery
+	}
+	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0,
+		resolver: opts.Resolver, endpoints: map[string]*endpoint{}, addrs: map[string]*address{}}
 	if r.highest < 2 {
 		r.highest = 2
 	}
+	if r.resolver == nil {
+		r.resolver = net.DefaultResolver
+	}
+	r.shards = newShards(r.highest, r.rate)
+	r.readers.New = func() any { return bufio.NewReaderSize(nil, readBufferSize) }
+	r.responses.New = func() any { return &fasthttp.Response{KeepBodyBuffer: true} }
 	r.tlsConfig = &tls.Config{InsecureSkipVerify: opts.Insecure, MinVersion: tls.VersionTLS12, ClientSessionCache: tls.NewLRUClientSessionCache(256)} //nolint:gosec // opt-in by --insecure
 	req := &fasthttp.Request{}
 	var buf bytes.Buffer
@@ -134,15 +165,21 @@ func (r *Runner) host(u *url.URL) *hostInfo {
 	if i, ok := r.hostIdx[key]; ok {
 		return r.hosts[i]
 	}
-	h := newHostInfo(len(r.hosts), u)
+	h := r.newHostInfo(len(r.hosts), u)
 	r.hostIdx[key] = h.id
 	r.hosts = append(r.hosts, h)
 	return h
 }
 
-func newHostInfo(id int, u *url.URL) *hostInfo {
-	return &hostInfo{id: id, key: hostKey(u), addr: hostPort(u), tls: u.Scheme == "https", serverName: u.Hostname()}
+// newHostInfo describes the host of u for connection slot id.
+func (r *Runner) newHostInfo(id int, u *url.URL) *hostInfo {
+	host, port, _ := net.SplitHostPort(hostPort(u))
+	return &hostInfo{id: id, key: hostKey(u), tls: u.Scheme == "https", serverName: u.Hostname(), ep: r.endpoint(host, port)}
 }
+
+// readBufferSize is a pooled read buffer's size: a response's head must
+// fit in it; bodies stream through it.
+const readBufferSize = 16 << 10
 
 // Run sends load until the duration passes, every user has done its reps,
 // or ctx is cancelled. Cancellation is not an error: the result covers what
@@ -179,7 +216,13 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 			r.schedTotal = int64(r.opts.Reps) * int64(r.opts.Users)
 		}
 	}
+	r.resolveAll(ctx)
 	r.prepare(ctx)
+	resolveCtx, stopResolving := context.WithCancel(ctx)
+	var resolving sync.WaitGroup
+	resolving.Go(func() { r.reresolve(resolveCtx) })
+	defer resolving.Wait()
+	defer stopResolving()
 	for i := 0; i < r.opts.Users; i++ {
 		r.users[i] = r.newUser(i)
 	}
@@ -236,6 +279,7 @@ func (r *Runner) prepare(ctx context.Context) {
 	r.ctx = ctx
 	r.users = make([]*user, r.opts.MaxUsers)
 	r.exited = make(chan struct{}, r.opts.MaxUsers)
+	r.dialQ = make(chan dialJob, r.opts.MaxUsers)
 	if r.opts.OnInterval != nil {
 		r.ivLat = newIntervals(r.highest)
 		if r.rate {
@@ -244,6 +288,11 @@ func (r *Runner) prepare(ctx context.Context) {
 	}
 	r.start = time.Now()
 }
+
+// ending reports whether the run is stopping: stopped, or its context
+// done (its duration passed) before Run's goroutine got to stop it. Failures
+// then are requests cut short, not counted. Not for the per-request path.
+func (r *Runner) ending() bool { return r.stopped.Load() || r.ctx.Err() != nil }
 
 // active returns the users started so far.
 func (r *Runner) active() []*user { return r.users[:r.nUsers.Load()] }
@@ -290,20 +339,16 @@ func (r *Runner) grow() int {
 	return add
 }
 
-// collect hands each user's interval histograms to OnInterval.
+// collect hands the interval's histograms to OnInterval. Its cost is the
+// shards' counters, whatever the number of users.
 func (r *Runner) collect(from, to time.Time) {
 	iv := Interval{Start: from, End: to, Latency: hdrhistogram.New(1, r.highest, 3)}
-	if r.rate {
-		iv.Uncorrected = hdrhistogram.New(1, r.highest, 3)
-	}
-	users := r.active()
-	r.ivLat.next(users, func(u *user) *counter { return u.hist }, iv.Latency)
-	if r.ivRaw != nil {
-		r.ivRaw.next(users, func(u *user) *counter { return u.raw }, iv.Uncorrected)
-	}
+	r.ivLat.next(r.shards.latencies(false), iv.Latency)
 	iv.Latency.SetStartTimeMs(from.UnixMilli())
 	iv.Latency.SetEndTimeMs(to.UnixMilli())
-	if iv.Uncorrected != nil {
+	if r.ivRaw != nil {
+		iv.Uncorrected = hdrhistogram.New(1, r.highest, 3)
+		r.ivRaw.next(r.shards.latencies(true), iv.Uncorrected)
 		iv.Uncorrected.SetStartTimeMs(from.UnixMilli())
 		iv.Uncorrected.SetEndTimeMs(to.UnixMilli())
 	}
@@ -333,10 +378,11 @@ type Snapshot struct {
 	Failed       int64 // socket-level failures
 	HTTPErrors   int64 // 4xx and 5xx responses
 	Bytes        int64
-	P50, P99     time.Duration // coarse (about 6%)
+	P50, P99     time.Duration // HdrHistogram's precision (0.1%)
 }
 
 // Snapshot returns progress so far; it is safe to call while Run runs.
+// Its cost is the shards' counters, whatever the number of users.
 func (r *Runner) Snapshot() Snapshot {
 	var s Snapshot
 	ns := r.started.Load()
@@ -344,16 +390,21 @@ func (r *Runner) Snapshot() Snapshot {
 		return s
 	}
 	s.Elapsed = time.Since(time.Unix(0, ns))
-	users := r.active()
-	hs := make([]*liveHist, 0, len(users))
-	for _, u := range users {
-		s.Transactions += u.txns.Load()
-		s.Failed += u.fails.Load()
-		s.HTTPErrors += u.httpErrs.Load()
-		s.Bytes += u.bytes.Load()
-		hs = append(hs, &u.live)
+	t := r.shards.sum()
+	s.Transactions = t.transactions()
+	s.Failed = t.failed()
+	s.HTTPErrors = t.httpErrors()
+	s.Bytes = t.bytes
+	r.snapMu.Lock()
+	defer r.snapMu.Unlock()
+	if r.snapSums == nil {
+		r.snapSums = make([]uint64, ivIndex(r.highest)+1)
 	}
-	s.P50 = quantile(hs, 0.50)
-	s.P99 = quantile(hs, 0.99)
+	clear(r.snapSums)
+	for _, c := range r.shards.latencies(false) {
+		c.sumInto(r.snapSums)
+	}
+	s.P50 = quantileOf(r.snapSums, 0.50)
+	s.P99 = quantileOf(r.snapSums, 0.99)
 	return s
 }

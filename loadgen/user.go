@@ -8,14 +8,16 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
 )
 
 // user is one simulated user. Everything in it belongs to its goroutine
-// except the atomics (read by Snapshot) and conns under mu (read by stop).
+// except conns under mu (read by stop). It holds what a user needs between
+// requests and nothing more: read buffers and responses come from the
+// runner's pools while a response is read and handled, and everything the
+// run counts goes into the shards (doc.go).
 type user struct {
 	id  int
 	r   *Runner
@@ -24,19 +26,18 @@ type user struct {
 	mu    sync.Mutex // guards conns against stop(); never taken per request
 	conns []*conn    // by host id
 	extra map[string]*hostInfo
-	br    *bufio.Reader
+	br    *bufio.Reader // from the pool while reading; kept only while it buffers bytes of brOn
 	brOn  *conn
+	addr  *address // the address of the current exchange's connection (or dial), nil before
 
-	resp    fasthttp.Response
-	req     fasthttp.Request // for redirects and parsed assets
+	resp    *fasthttp.Response // from the pool during an iteration
+	req     *fasthttp.Request  // for redirects and parsed assets, made when first needed
 	dyn     bytes.Buffer
 	assets  []string
 	verbose []byte
 	timer   *time.Timer
-
-	hist *counter // latency (in the open model, from the intended send time)
-	raw  *counter // open model only: latency from the actual send
-	live liveHist
+	dialed  chan dialResult
+	nread   int64 // bytes read since the last transaction was recorded
 
 	// Rate mode: planned is the current scheduled request's intended time,
 	// -1 when none.
@@ -44,41 +45,17 @@ type user struct {
 	sent     int64
 	lastSend time.Duration
 	maxLag   time.Duration
-
-	_        [64]byte
-	txns     atomic.Int64
-	fails    atomic.Int64
-	httpErrs atomic.Int64
-	bytes    atomic.Int64
-	_        [64]byte
-
-	ok      int64
-	sumLat  time.Duration
-	minLat  time.Duration
-	maxLat  time.Duration
-	status  [600]int64
-	errs    [numErrorClasses]int64
-	errMsg  [numErrorClasses]string
-	aborted bool
+	aborted  bool
 }
 
 func (r *Runner) newUser(id int) *user {
-	u := &user{
-		id:    id,
-		r:     r,
-		rng:   rand.New(rand.NewPCG(r.opts.Seed, uint64(id))),
-		conns: make([]*conn, len(r.hosts)),
-		br:    bufio.NewReaderSize(nil, 16<<10),
-		hist:  newCounter(r.highest),
-
+	return &user{
+		id:      id,
+		r:       r,
+		rng:     rand.New(rand.NewPCG(r.opts.Seed, uint64(id))),
+		conns:   make([]*conn, len(r.hosts)),
 		planned: -1,
 	}
-	if r.rate {
-		u.raw = newCounter(r.highest)
-	}
-	u.resp.KeepBodyBuffer = true
-	u.req.KeepBodyBuffer = true
-	return u
 }
 
 // run is the user's loop: choose a target, send it (following redirects and
@@ -114,6 +91,7 @@ func (u *user) run() {
 			return
 		}
 		u.iterate(&u.r.targets[next(iter)])
+		u.release()
 		if u.aborted {
 			return
 		}
@@ -144,6 +122,7 @@ func (u *user) runRate() {
 		}
 		u.planned = at
 		u.iterate(&r.targets[ti])
+		u.release()
 		u.planned = -1
 		if u.aborted {
 			return
@@ -197,7 +176,7 @@ func (u *user) iterate(t *prepared) {
 			}
 			h := u.hostFor(next)
 			u.dyn.Reset()
-			if err := u.r.buildRequest(&u.dyn, &u.req, method, next, body); err != nil {
+			if err := u.r.buildRequest(&u.dyn, u.request(), method, next, body); err != nil {
 				break
 			}
 			page = next
@@ -215,7 +194,7 @@ func (u *user) iterate(t *prepared) {
 			}
 			h := u.hostFor(au)
 			u.dyn.Reset()
-			if err := u.r.buildRequest(&u.dyn, &u.req, "GET", au, nil); err != nil {
+			if err := u.r.buildRequest(&u.dyn, u.request(), "GET", au, nil); err != nil {
 				continue
 			}
 			if _, ok := u.transaction(h, u.dyn.Bytes(), false, "GET", a); !ok {
@@ -242,9 +221,33 @@ func (u *user) hostFor(x *url.URL) *hostInfo {
 		u.extra = map[string]*hostInfo{}
 	}
 	u.mu.Lock()
-	h := newHostInfo(len(u.conns), x)
+	h := u.r.newHostInfo(len(u.conns), x)
 	u.conns = append(u.conns, nil)
 	u.mu.Unlock()
 	u.extra[key] = h
 	return h
+}
+
+// request returns the user's request for building redirects and assets.
+func (u *user) request() *fasthttp.Request {
+	if u.req == nil {
+		u.req = &fasthttp.Request{}
+	}
+	return u.req
+}
+
+// response returns the response to read into, from the pool.
+func (u *user) response() *fasthttp.Response {
+	if u.resp == nil {
+		u.resp = u.r.responses.Get().(*fasthttp.Response)
+	}
+	return u.resp
+}
+
+// release gives the iteration's response back to the pool.
+func (u *user) release() {
+	if u.resp != nil {
+		u.r.responses.Put(u.resp)
+		u.resp = nil
+	}
 }

@@ -1,0 +1,122 @@
+package loadgen
+
+// This file: opening connections on a few dialling goroutines, so that the
+// users' goroutines keep small stacks.
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"time"
+)
+
+// maxDialers bounds the goroutines that dial at once. A connect and a TLS
+// handshake need deep call stacks; made on the users' goroutines those
+// stacks would stay with every user for the whole run (8 KB per user
+// instead of 4 KB), and made on a goroutine per dial, 10,000 users
+// starting at once would hold 10,000 of them at the peak.
+const maxDialers = 512
+
+// dialJob asks a dialler to open a connection for u to address a of h.
+type dialJob struct {
+	u *user
+	h *hostInfo
+	a *address
+}
+
+// dialResult is what the dialler hands back to the user.
+type dialResult struct {
+	nc  net.Conn
+	err error
+}
+
+// dial opens a connection to the next address of h and makes it the
+// user's connection to h.
+func (u *user) dial(h *hostInfo) (*conn, error) {
+	a, err := u.r.pick(h)
+	if err != nil {
+		return nil, err
+	}
+	u.addr = a
+	if u.dialed == nil {
+		u.dialed = make(chan dialResult, 1)
+	}
+	u.r.submitDial(dialJob{u, h, a})
+	d := <-u.dialed
+	if d.err != nil {
+		return nil, d.err
+	}
+	c := &conn{nc: d.nc, u: u, addr: a}
+	if !u.r.opts.netConnIO {
+		c.useRaw()
+	}
+	u.mu.Lock()
+	u.conns[h.id] = c
+	u.mu.Unlock()
+	if u.r.stopped.Load() {
+		_ = d.nc.SetDeadline(time.Unix(1, 0))
+	}
+	return c, nil
+}
+
+// submitDial queues a job and starts a dialler when fewer than maxDialers
+// run. The queue has room for every user (a user waits for its one dial),
+// so queueing never blocks.
+func (r *Runner) submitDial(j dialJob) {
+	r.dialQ <- j
+	if r.dialers.Load() < maxDialers {
+		if r.dialers.Add(1) <= maxDialers {
+			go r.dialLoop()
+			return
+		}
+		r.dialers.Add(-1)
+	}
+}
+
+// dialLoop serves queued dials until the queue is empty. Before it leaves
+// it looks at the queue once more after giving up its place: a job queued
+// in between either sees the freed place and starts a dialler, or is seen
+// here.
+func (r *Runner) dialLoop() {
+	for {
+		select {
+		case j := <-r.dialQ:
+			nc, err := r.connect(j.h, j.a)
+			j.u.dialed <- dialResult{nc, err}
+			continue
+		default:
+		}
+		r.dialers.Add(-1)
+		if len(r.dialQ) == 0 {
+			return
+		}
+		if r.dialers.Add(1) > maxDialers {
+			r.dialers.Add(-1)
+			return
+		}
+	}
+}
+
+// connect dials a and, for https, makes the TLS handshake with the host's
+// name (SNI and certificate checks use the name, not the address).
+func (r *Runner) connect(h *hostInfo, a *address) (net.Conn, error) {
+	d := net.Dialer{Timeout: r.opts.Timeout}
+	nc, err := d.DialContext(r.ctx, "tcp", a.hostPort)
+	if err != nil {
+		return nil, err
+	}
+	if !h.tls {
+		return nc, nil
+	}
+	cfg := r.tlsConfig.Clone()
+	cfg.ServerName = h.serverName
+	tc := tls.Client(nc, cfg)
+	ctx, cancel := context.WithTimeout(r.ctx, r.opts.Timeout)
+	err = tc.HandshakeContext(ctx)
+	cancel()
+	if err != nil {
+		_ = nc.Close()
+		return nil, err
+	}
+	return tc, nil
+}

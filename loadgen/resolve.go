@@ -59,7 +59,7 @@ func ParsePin(s string) (Pin, error) {
 			return bad("no port")
 		}
 	}
-	if host == "" || strings.ContainsAny(host, " \t/") {
+	if !validHost(host) {
 		return bad("bad host %q", host)
 	}
 	portStr, list, ok := strings.Cut(rest, ":")
@@ -80,6 +80,23 @@ func ParsePin(s string) (Pin, error) {
 		p.Addrs = append(p.Addrs, ip.Unmap())
 	}
 	return p, nil
+}
+
+// validHost accepts a DNS name (letters, digits, '-', '_', '.') or an IP
+// address.
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, c := range h {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // String renders the pin in curl's syntax.

@@ -155,6 +155,9 @@ func New(targets []Target, opts Options) (*Runner, error) {
 		p.raw = bytes.Clone(buf.Bytes())
 		r.targets = append(r.targets, p)
 	}
+	if err := checkDescriptors(opts.MaxUsers, len(r.hosts)); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 

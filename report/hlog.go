@@ -104,6 +104,38 @@ type hlogTotals struct {
 
 const totalsPrefix = "#[loadgen-totals: "
 
+// check rejects totals that contradict themselves (a hand-edited or
+// corrupted log): merged reports must add up.
+func (t *hlogTotals) check() error {
+	var status, errs int64
+	for code, n := range t.Status {
+		c, err := strconv.Atoi(code)
+		if err != nil || c < 0 || c > 599 || n < 0 {
+			return fmt.Errorf("bad status count %q: %d", code, n)
+		}
+		status += n
+	}
+	for _, n := range t.Errors {
+		if n < 0 {
+			return fmt.Errorf("negative error count %d", n)
+		}
+		errs += n
+	}
+	switch {
+	case status != t.Transactions:
+		return fmt.Errorf("%d transactions, but the status codes add up to %d", t.Transactions, status)
+	case errs != t.Failed:
+		return fmt.Errorf("%d failures, but the error classes add up to %d", t.Failed, errs)
+	case t.Successful < 0 || t.Successful > t.Transactions || t.HTTPErrors < 0 || t.HTTPErrors > t.Transactions:
+		return fmt.Errorf("%d successful and %d HTTP errors out of %d transactions", t.Successful, t.HTTPErrors, t.Transactions)
+	case t.Bytes < 0 || t.SumLatencyUs < 0 || t.ShortestUs < 0 || t.LongestUs < t.ShortestUs || t.Users < 0 || t.Sent < 0 || t.Scheduled < 0 || t.MaxLagUs < 0:
+		return errors.New("negative counts or shortest above longest")
+	case math.IsNaN(t.RateTarget) || math.IsNaN(t.RateAchieved) || t.RateTarget < 0 || t.RateAchieved < 0:
+		return errors.New("bad rate")
+	}
+	return nil
+}
+
 // WriteTotals ends the log with a comment holding the run's counters.
 func (hw *HlogWriter) WriteTotals(res *loadgen.Result) error {
 	t := hlogTotals{
@@ -178,6 +210,9 @@ func ReadHlog(r io.Reader, name string) (*Hlog, error) {
 		case strings.HasPrefix(line, totalsPrefix) && strings.HasSuffix(line, "]"):
 			var t hlogTotals
 			if err := json.Unmarshal([]byte(line[len(totalsPrefix):len(line)-1]), &t); err != nil {
+				return nil, fmt.Errorf("%s:%d: loadgen totals: %w", name, n, err)
+			}
+			if err := t.check(); err != nil {
 				return nil, fmt.Errorf("%s:%d: loadgen totals: %w", name, n, err)
 			}
 			lg.totals = &t

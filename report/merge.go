@@ -141,8 +141,13 @@ func MergeHlogs(logs []*Hlog, window time.Duration) (*loadgen.Result, *Merged, e
 			res.Rate = &rate
 		}
 	} else {
+		// Status codes are unknown: counted under 0, so they still add up
+		// to the transactions.
 		res.Transactions = h.TotalCount()
 		res.Successful = h.TotalCount()
+		if n := h.TotalCount(); n > 0 {
+			res.Status[0] = n
+		}
 		res.SumLatency = time.Duration(h.Mean()*float64(h.TotalCount())) * time.Microsecond
 		res.Shortest = time.Duration(h.Min()) * time.Microsecond
 		res.Longest = time.Duration(h.Max()) * time.Microsecond

@@ -50,6 +50,9 @@ type Report struct {
 	Status        map[string]int64  `json:"status"`
 	Errors        map[string]int64  `json:"errors"`
 	ErrorSamples  map[string]string `json:"error_samples,omitempty"`
+	// Addresses is what each address of the target hosts served, by
+	// ip:port (absent in merged reports).
+	Addresses map[string]Address `json:"addresses,omitempty"`
 
 	Alarm *Alarm   `json:"alarm,omitempty"`
 	Notes []string `json:"notes,omitempty"`
@@ -79,7 +82,15 @@ type Rate struct {
 	Short bool `json:"short"`
 }
 
-// Latency holds latency statistics in milliseconds.
+// Address is what one address of a target host served.
+type Address struct {
+	Host     string `json:"host"`     // the name it was resolved from
+	Requests int64  `json:"requests"` // responses on connections to it
+	Errors   int64  `json:"errors"`   // socket errors dialling it or on its connections
+}
+
+// Latency holds latency statistics in milliseconds. Every report keeps
+// min <= p50 <= p90 <= p99 <= p99.9 <= max and min <= mean <= max.
 type Latency struct {
 	Min  float64 `json:"min"`
 	Mean float64 `json:"mean"`
@@ -123,20 +134,14 @@ func New(res *loadgen.Result, version string, targets int) *Report {
 		rp.Concurrency = round(res.SumLatency.Seconds()/el, 2)
 	}
 	ms := func(d time.Duration) float64 { return round(float64(d)/1e6, 3) }
-	if res.Latency != nil && res.Latency.TotalCount() > 0 {
-		h := res.Latency
-		rp.LatencyMs = Latency{
-			Min: ms(res.Shortest), Mean: round(h.Mean()/1000, 3),
-			P50: ms(res.Percentile(50)), P90: ms(res.Percentile(90)), P99: ms(res.Percentile(99)),
-			P999: ms(res.Percentile(99.9)), Max: ms(res.Longest),
+	if rr := res.Rate; rr != nil {
+		rp.LatencyMs = latencyOf(res.Latency, rr.MinLatency, rr.MaxLatency, rr.SumLatency)
+		if h := res.LatencyUncorrected; h != nil && h.TotalCount() > 0 {
+			l := latencyOf(h, res.Shortest, res.Longest, res.SumLatency)
+			rp.LatencyMsUncorrected = &l
 		}
-	}
-	if h := res.LatencyUncorrected; h != nil && h.TotalCount() > 0 {
-		rp.LatencyMsUncorrected = &Latency{
-			Min: ms(time.Duration(h.Min()) * time.Microsecond), Mean: round(h.Mean()/1000, 3),
-			P50: pct(h, 50), P90: pct(h, 90), P99: pct(h, 99), P999: pct(h, 99.9),
-			Max: ms(time.Duration(h.Max()) * time.Microsecond),
-		}
+	} else {
+		rp.LatencyMs = latencyOf(res.Latency, res.Shortest, res.Longest, res.SumLatency)
 	}
 	if rr := res.Rate; rr != nil {
 		rp.Rate = &Rate{Target: rr.Target, Achieved: round(rr.Achieved, 2), Corrected: true, Scheduled: rr.Scheduled, Sent: rr.Sent,
@@ -146,7 +151,47 @@ func New(res *loadgen.Result, version string, targets int) *Report {
 		rp.Status[strconv.Itoa(code)] = n
 		rp.StatusClasses[fmt.Sprintf("%dxx", code/100)] += n
 	}
+	if len(res.Addresses) > 0 {
+		rp.Addresses = map[string]Address{}
+		for _, a := range res.Addresses {
+			cur := rp.Addresses[a.Address]
+			if cur.Host == "" {
+				cur.Host = a.Host
+			}
+			cur.Requests += a.Requests
+			cur.Errors += a.Errors
+			rp.Addresses[a.Address] = cur
+		}
+	}
+	if res.Errors[loadgen.ErrPorts.String()] > 0 {
+		rp.Notes = append(rp.Notes, loadgen.PortsAdvice)
+	}
 	return rp
+}
+
+// latencyOf is the statistics of the microsecond histogram h. lo, hi and
+// sum are the exact minimum, maximum and sum of the values h holds, when
+// known (lo > 0); the percentiles come from h (the highest value of their
+// bucket, as HdrHistogram reports them) and are kept within [min, max], so
+// the figures are consistent: a bucket's upper edge can lie above the
+// largest value in it. Without exact values, min, mean and max are h's.
+func latencyOf(h *hdrhistogram.Histogram, lo, hi, sum time.Duration) Latency {
+	if h == nil || h.TotalCount() == 0 {
+		return Latency{}
+	}
+	n := h.TotalCount()
+	var minMs, maxMs, meanMs float64
+	if lo > 0 && hi >= lo && sum >= 0 {
+		minMs, maxMs, meanMs = float64(lo)/1e6, float64(hi)/1e6, float64(sum)/1e6/float64(n)
+	} else {
+		minMs, maxMs, meanMs = float64(h.Min())/1e3, float64(h.Max())/1e3, h.Mean()/1e3
+	}
+	within := func(v float64) float64 { return round(min(max(v, minMs), maxMs), 3) }
+	p := func(q float64) float64 { return within(float64(h.ValueAtPercentile(q)) / 1e3) }
+	return Latency{
+		Min: round(minMs, 3), Mean: within(meanMs), Max: round(maxMs, 3),
+		P50: p(50), P90: p(90), P99: p(99), P999: p(99.9),
+	}
 }
 
 // pct is the value at percentile p of a microsecond histogram, in ms.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"github.com/loadgen/loadgen/loadgen"
@@ -56,6 +57,14 @@ func (rp *Report) WriteText(w io.Writer) error {
 		if s := rp.ErrorSamples[k]; s != "" {
 			f("  first %s:\t%s\n", k, s)
 		}
+	}
+	for _, addr := range sortedKeys(rp.Addresses) {
+		a := rp.Addresses[addr]
+		f("Address %s:\t%d requests, %d errors", addr, a.Requests, a.Errors)
+		if host, _, err := net.SplitHostPort(addr); err != nil || host != a.Host {
+			f(" (%s)", a.Host)
+		}
+		f("\n")
 	}
 	if rp.Alarm != nil {
 		b.WriteString(rp.Alarm.Text())

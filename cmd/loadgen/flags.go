@@ -35,6 +35,7 @@ type runFlags struct {
 	seed       uint64
 
 	perf  perfFlags
+	scale scaleFlags
 	crawl crawlFlags
 	aws   awsFlags
 	alarm alarmFlags
@@ -73,6 +74,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.protocol, "protocol", "HTTP/1.1", "HTTP/1.1 or HTTP/1.0")
 	fs.Uint64Var(&f.seed, "seed", 0, "random seed for internet mode and delays (0: random)")
 	f.perf.register(fs)
+	f.scale.register(fs)
 	f.crawl.register(fs, true)
 	f.alarm.register(fs)
 	f.aws.register(fs)

@@ -8,12 +8,17 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/loadgen/loadgen/loadgen"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
+	// As many connections as the system allows (Go's runtime already raises
+	// the limit on Unix; a run that needs more says so before it starts).
+	_, _ = loadgen.RaiseFileLimit()
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

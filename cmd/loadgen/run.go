@@ -180,6 +180,9 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 	if parser && !f.crawl.noParse {
 		s.opts.Parser = parserFunc(f.crawl.allow)
 	}
+	if err := f.scale.apply(&s.opts); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -274,7 +277,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	}
 	runner, err := loadgen.New(targets, s.opts)
 	if err != nil {
-		return usageErr("%v", err)
+		return newRunnerErr(err, &s.opts)
 	}
 	if !s.quiet {
 		a.describe(s, targets)

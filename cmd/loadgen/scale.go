@@ -1,0 +1,49 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/loadgen/loadgen/loadgen"
+)
+
+// scaleFlags are the flags about where connections go.
+type scaleFlags struct {
+	resolve []string
+}
+
+func (sf *scaleFlags) register(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&sf.resolve, "resolve", nil, "HOST:PORT:ADDR[,ADDR...]: connect to these addresses for HOST:PORT instead of asking DNS, as curl's --resolve (repeatable); Host and TLS name stay HOST")
+}
+
+// apply parses the pins into the run's options.
+func (sf *scaleFlags) apply(o *loadgen.Options) error {
+	for _, s := range sf.resolve {
+		p, err := loadgen.ParsePin(s)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		o.Pins = append(o.Pins, p)
+	}
+	return nil
+}
+
+// newRunnerErr words loadgen.New's error for the command line: a run that
+// needs more descriptors than the process may open names the flag.
+func newRunnerErr(err error, o *loadgen.Options) error {
+	var le *loadgen.LimitError
+	if !errors.As(err, &le) {
+		return usageErr("%v", err)
+	}
+	flag := fmt.Sprintf("-c %d", o.Users)
+	if le.Users > o.Users {
+		flag = fmt.Sprintf("--max-users %d", le.Users)
+	}
+	per := ""
+	if le.Need != le.Users {
+		per = fmt.Sprintf(" (a connection per user and host, %d hosts)", le.Need/max(le.Users, 1))
+	}
+	return usageErr("%s needs %d descriptors%s; this process may open %d: raise 'ulimit -n'", flag, le.Need, per, le.MayOpen)
+}

@@ -63,6 +63,13 @@ type addrServer struct {
 	hosts       map[string]int
 }
 
+// host is how many requests had Host h.
+func (as *addrServer) host(h string) int {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	return as.hosts[h]
+}
+
 // serveOn starts an addrServer on ln.
 func serveOn(t *testing.T, ln net.Listener) *addrServer {
 	t.Helper()
@@ -125,8 +132,8 @@ func TestEveryAddressIsUsedRoundRobin(t *testing.T) {
 		t.Fatalf("requests %d and %d of %d, want 250 each", s1.reqs.Load(), s2.reqs.Load(), res.Transactions)
 	}
 	host := fmt.Sprintf("lb.test:%d", port)
-	if s1.hosts[host] != 250 || s2.hosts[host] != 250 {
-		t.Fatalf("Host headers %v and %v, want %s", s1.hosts, s2.hosts, host)
+	if s1.host(host) != 250 || s2.host(host) != 250 {
+		t.Fatalf("Host headers %d and %d times %s, want 250 each", s1.host(host), s2.host(host), host)
 	}
 	want := []AddressResult{
 		{Host: "lb.test", Address: fmt.Sprintf("127.0.0.1:%d", port), Requests: 250},
@@ -173,12 +180,14 @@ func TestNewAnswerMovesNewConnections(t *testing.T) {
 	var sum int64
 	for _, a := range res.Addresses {
 		sum += a.Requests
-		want := s1.reqs.Load()
+		// The end of the run cuts up to one request per user short: the
+		// server saw it, the run does not count it.
+		saw, cut := s1.reqs.Load(), int64(0)
 		if strings.HasPrefix(a.Address, "127.0.0.2") {
-			want = s2.reqs.Load()
+			saw, cut = s2.reqs.Load(), int64(o.Users)
 		}
-		if a.Requests != want {
-			t.Fatalf("address %s: %d requests reported, the server saw %d", a.Address, a.Requests, want)
+		if a.Requests > saw || a.Requests < saw-cut {
+			t.Fatalf("address %s: %d requests reported, the server saw %d", a.Address, a.Requests, saw)
 		}
 	}
 	if sum != res.Transactions {

@@ -287,6 +287,8 @@ func FuzzReadHlog(f *testing.F) {
 	f.Add("\"StartTimestamp\",\"Interval_Length\"\n# comment\n1,2,3,HISTFAAAA\n")
 	f.Add("Tag=,1,2,3,x\n")
 	f.Add("#[StartTime: 99999999999999999999]\n")
+	f.Add("0.000,1.000,1.234," + string(payload) + "\n#[loadgen-totals: {\"transactions\":3,\"status\":{\"200\":2,\"503\":1},\"shortest_us\":900,\"longest_us\":1200,\"sum_latency_us\":3000}]\n")
+	f.Add("0.000,1.000,1.234," + string(payload) + "\n#[loadgen-totals: {\"transactions\":3,\"status\":{\"200\":2}}]\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		lg, err := ReadHlog(strings.NewReader(s), "fuzz")
 		if err != nil {
@@ -298,8 +300,14 @@ func FuzzReadHlog(f *testing.F) {
 			}
 		}
 		if len(lg.Intervals) > 0 {
-			if _, _, err := MergeHlogs([]*Hlog{lg}, time.Second); err != nil && !strings.Contains(err.Error(), "outside") {
+			res, _, err := MergeHlogs([]*Hlog{lg}, time.Second)
+			if err != nil && !strings.Contains(err.Error(), "outside") {
 				t.Fatalf("merge of a readable log: %v", err)
+			}
+			if err == nil {
+				if err := New(res, "fuzz", 1).Check(); err != nil {
+					t.Fatalf("report of a merged log: %v", err)
+				}
 			}
 		}
 	})

@@ -3,8 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/pflag"
+	"github.com/valyala/fasthttp"
 
 	"github.com/loadgen/loadgen/loadgen"
 )
@@ -46,4 +50,25 @@ func newRunnerErr(err error, o *loadgen.Options) error {
 		per = fmt.Sprintf(" (a connection per user and host, %d hosts)", le.Need/max(le.Users, 1))
 	}
 	return usageErr("%s needs %d descriptors%s; this process may open %d: raise 'ulimit -n'", flag, le.Need, per, le.MayOpen)
+}
+
+// pinnedDial is the -g/-p client's dialler when pins are given: a pinned
+// host and port connect to the pin's first address.
+func pinnedDial(pins []loadgen.Pin) fasthttp.DialFunc {
+	if len(pins) == 0 {
+		return nil
+	}
+	return func(addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pins {
+			if strings.EqualFold(p.Host, host) && strconv.Itoa(int(p.Port)) == port {
+				addr = net.JoinHostPort(p.Addrs[0].String(), port)
+				break
+			}
+		}
+		return fasthttp.Dial(addr)
+	}
 }

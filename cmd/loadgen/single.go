@@ -17,6 +17,7 @@ func (a *app) single(ctx context.Context, s *settings, t loadgen.Target) error {
 		MaxIdemponentCallAttempts: 1,
 		NoDefaultUserAgentHeader:  true,
 		TLSConfig:                 &tls.Config{InsecureSkipVerify: s.opts.Insecure}, //nolint:gosec // opt-in
+		Dial:                      pinnedDial(s.opts.Pins),
 	}
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)

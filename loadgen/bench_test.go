@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -78,4 +79,46 @@ func BenchmarkRequestNetConn(b *testing.B) {
 	o := opts(1, 0)
 	o.netConnIO = true
 	benchmarkRequest(b, "hello", o)
+}
+
+// BenchmarkRecord measures what recording a response costs when goroutines
+// on every P record at once (run with -cpu 1,2,...): "shards" is the
+// engine's path (this P's shard from the pool, the latency bucket, the
+// status code, the exact sum and extremes); "shared" is the same into one
+// shard for every P, whose cache lines then move between cores;
+// "per-goroutine" gives each goroutine its own shard (no sharing at all:
+// the floor).
+func BenchmarkRecord(b *testing.B) {
+	const highest = 30_000_001
+	record := func(s *shard, v int64) {
+		s.lat.add(v)
+		latency(&s.sumLat, &s.minLat, &s.maxLat, time.Duration(v)*time.Microsecond)
+		s.status[200].Add(1)
+	}
+	b.Run("shards", func(b *testing.B) {
+		ss := newShards(highest, false)
+		b.RunParallel(func(pb *testing.PB) {
+			for v := int64(1800); pb.Next(); v = 1800 + (v+7)%64 {
+				s := ss.get()
+				record(s, v)
+				ss.put(s)
+			}
+		})
+	})
+	b.Run("shared", func(b *testing.B) {
+		s := newShards(highest, false).all[0]
+		b.RunParallel(func(pb *testing.PB) {
+			for v := int64(1800); pb.Next(); v = 1800 + (v+7)%64 {
+				record(s, v)
+			}
+		})
+	})
+	b.Run("per-goroutine", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			s := &shard{lat: newCounter(highest)}
+			for v := int64(1800); pb.Next(); v = 1800 + (v+7)%64 {
+				record(s, v)
+			}
+		})
+	})
 }

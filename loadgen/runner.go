@@ -211,21 +211,9 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 			defer c2()
 		}
 	}
-	if r.rate {
-		switch {
-		case r.opts.Once:
-			r.schedTotal = int64(len(r.targets))
-		case r.opts.Reps > 0:
-			r.schedTotal = int64(r.opts.Reps) * int64(r.opts.Users)
-		}
-	}
 	r.resolveAll(ctx)
 	r.prepare(ctx)
-	resolveCtx, stopResolving := context.WithCancel(ctx)
-	var resolving sync.WaitGroup
-	resolving.Go(func() { r.reresolve(resolveCtx) })
-	defer resolving.Wait()
-	defer stopResolving()
+	defer r.resolving(ctx)()
 	for i := 0; i < r.opts.Users; i++ {
 		r.users[i] = r.newUser(i)
 	}
@@ -277,9 +265,26 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	return r.result(start, end, outer, ctx), nil
 }
 
+// resolving looks the hosts up again every ResolveEvery until the
+// returned func is called.
+func (r *Runner) resolving(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { r.reresolve(ctx) })
+	return func() { cancel(); wg.Wait() }
+}
+
 // prepare sets what users need before the first one starts.
 func (r *Runner) prepare(ctx context.Context) {
 	r.ctx = ctx
+	if r.rate {
+		switch {
+		case r.opts.Once:
+			r.schedTotal = int64(len(r.targets))
+		case r.opts.Reps > 0:
+			r.schedTotal = int64(r.opts.Reps) * int64(r.opts.Users)
+		}
+	}
 	r.users = make([]*user, r.opts.MaxUsers)
 	r.exited = make(chan struct{}, r.opts.MaxUsers)
 	r.dialQ = make(chan dialJob, r.opts.MaxUsers)

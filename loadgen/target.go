@@ -1,5 +1,3 @@
-// Package loadgen is the load engine: targets, siege URL files, concurrent
-// users on fasthttp, and latency recording in HdrHistogram.
 package loadgen
 
 import (

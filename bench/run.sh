@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make bench: loadgen against wrk and bombardier on a loopback nginx.
 #
-#   bash bench/run.sh            # full: 10 s runs, 3 interleaved rounds, 50 and 200 conns, two pages
+#   bash bench/run.sh            # full: 10 s runs, 3 interleaved rounds, 50 and 200 conns, two pages;
+#                                # the first page also at 1,000 and 10,000 conns; loadgen with and
+#                                # without --hlog at 5,000
 #   QUICK=1 bash bench/run.sh    # CI: 2 s runs, 1 round, the small page
 #   SYSCALLS=1 bash bench/run.sh # also system calls per request (perf stat)
 #   BENCH_ARGS="-rounds 5" bash bench/run.sh
@@ -36,7 +38,7 @@ if [ ! -x "$BOMBARDIER" ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-$GO build -trimpath -o bin/loadgen ./cmd/loadgen
+CGO_ENABLED=0 $GO build -trimpath -ldflags '-s -w' -o bin/loadgen ./cmd/loadgen # as make build
 mkdir -p bench/out
 $GO build -o bench/out/benchrun ./bench/benchrun
 

@@ -17,11 +17,12 @@ import (
 // starting at once would hold 10,000 of them at the peak.
 const maxDialers = 512
 
-// dialJob asks a dialler to open a connection for u to address a of h.
+// dialJob asks a dialler to open a connection to address a of h and hand
+// it over on done.
 type dialJob struct {
-	u *user
-	h *hostInfo
-	a *address
+	h    *hostInfo
+	a    *address
+	done chan<- dialResult
 }
 
 // dialResult is what the dialler hands back to the user.
@@ -38,11 +39,9 @@ func (u *user) dial(h *hostInfo) (*conn, error) {
 		return nil, err
 	}
 	u.addr = a
-	if u.dialed == nil {
-		u.dialed = make(chan dialResult, 1)
-	}
-	u.r.submitDial(dialJob{u, h, a})
-	d := <-u.dialed
+	done := make(chan dialResult, 1) // per dial: a waiting user holds nothing of it
+	u.r.submitDial(dialJob{h, a, done})
+	d := <-done
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -82,7 +81,7 @@ func (r *Runner) dialLoop() {
 		select {
 		case j := <-r.dialQ:
 			nc, err := r.connect(j.h, j.a)
-			j.u.dialed <- dialResult{nc, err}
+			j.done <- dialResult{nc, err}
 			continue
 		default:
 		}

@@ -23,20 +23,16 @@ type user struct {
 	r   *Runner
 	rng *rand.Rand
 
-	mu    sync.Mutex // guards conns against stop(); never taken per request
-	conns []*conn    // by host id
-	extra map[string]*hostInfo
+	mu    sync.Mutex    // guards conns against stop(); never taken per request
+	conns []*conn       // by host id
 	br    *bufio.Reader // from the pool while reading; kept only while it buffers bytes of brOn
 	brOn  *conn
 	addr  *address // the address of the current exchange's connection (or dial), nil before
 
 	resp    *fasthttp.Response // from the pool during an iteration
-	req     *fasthttp.Request  // for redirects and parsed assets, made when first needed
-	dyn     bytes.Buffer
-	assets  []string
+	more    *userMore          // for redirects and parsed assets, made when first needed
 	verbose []byte
 	timer   *time.Timer
-	dialed  chan dialResult
 	nread   int64 // bytes read since the last transaction was recorded
 
 	// Rate mode: planned is the current scheduled request's intended time,
@@ -46,6 +42,15 @@ type user struct {
 	lastSend time.Duration
 	maxLag   time.Duration
 	aborted  bool
+}
+
+// userMore is what a user needs only to follow redirects and fetch parsed
+// assets: most runs never make it.
+type userMore struct {
+	extra  map[string]*hostInfo // hosts met during the run
+	req    fasthttp.Request
+	dyn    bytes.Buffer
+	assets []string
 }
 
 func (r *Runner) newUser(id int) *user {
@@ -175,29 +180,31 @@ func (u *user) iterate(t *prepared) {
 				method, body = "GET", nil
 			}
 			h := u.hostFor(next)
-			u.dyn.Reset()
-			if err := u.r.buildRequest(&u.dyn, u.request(), method, next, body); err != nil {
+			m := u.extras()
+			m.dyn.Reset()
+			if err := u.r.buildRequest(&m.dyn, &m.req, method, next, body); err != nil {
 				break
 			}
 			page = next
-			if status, ok = u.transaction(h, u.dyn.Bytes(), method == "HEAD", method, next.String()); !ok {
+			if status, ok = u.transaction(h, m.dyn.Bytes(), method == "HEAD", method, next.String()); !ok {
 				return
 			}
 		}
 	}
 	if o.Parser != nil && status >= 200 && status < 300 && looksHTML(u.resp.Header.ContentType()) {
-		u.assets = o.Parser(u.assets[:0], u.resp.Body(), page)
-		for _, a := range u.assets {
+		m := u.extras()
+		m.assets = o.Parser(m.assets[:0], u.resp.Body(), page)
+		for _, a := range m.assets {
 			au, err := url.Parse(a)
 			if err != nil || (au.Scheme != "http" && au.Scheme != "https") || au.Host == "" {
 				continue
 			}
 			h := u.hostFor(au)
-			u.dyn.Reset()
-			if err := u.r.buildRequest(&u.dyn, u.request(), "GET", au, nil); err != nil {
+			m.dyn.Reset()
+			if err := u.r.buildRequest(&m.dyn, &m.req, "GET", au, nil); err != nil {
 				continue
 			}
-			if _, ok := u.transaction(h, u.dyn.Bytes(), false, "GET", a); !ok {
+			if _, ok := u.transaction(h, m.dyn.Bytes(), false, "GET", a); !ok {
 				return
 			}
 		}
@@ -214,26 +221,27 @@ func (u *user) hostFor(x *url.URL) *hostInfo {
 	if i, ok := u.r.hostIdx[key]; ok {
 		return u.r.hosts[i]
 	}
-	if h, ok := u.extra[key]; ok {
+	m := u.extras()
+	if h, ok := m.extra[key]; ok {
 		return h
 	}
-	if u.extra == nil {
-		u.extra = map[string]*hostInfo{}
+	if m.extra == nil {
+		m.extra = map[string]*hostInfo{}
 	}
 	u.mu.Lock()
 	h := u.r.newHostInfo(len(u.conns), x)
 	u.conns = append(u.conns, nil)
 	u.mu.Unlock()
-	u.extra[key] = h
+	m.extra[key] = h
 	return h
 }
 
-// request returns the user's request for building redirects and assets.
-func (u *user) request() *fasthttp.Request {
-	if u.req == nil {
-		u.req = &fasthttp.Request{}
+// extras returns what the user needs for redirects and assets.
+func (u *user) extras() *userMore {
+	if u.more == nil {
+		u.more = &userMore{}
 	}
-	return u.req
+	return u.more
 }
 
 // response returns the response to read into, from the pool.

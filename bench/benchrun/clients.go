@@ -43,6 +43,16 @@ var clients = map[string]*client{
 		},
 		parse: parseLoadgen,
 	},
+	// loadgen-hlog is loadgen writing an interval log (to /dev/null: the
+	// collection and encoding are paid, the file is not kept).
+	"loadgen-hlog": {
+		name: "loadgen-hlog",
+		bin:  func(c *config) string { return c.loadgen },
+		args: func(url string, conns int, d time.Duration) []string {
+			return []string{"-c", strconv.Itoa(conns), "-t", fmt.Sprintf("%dS", int(d.Seconds())), "-b", "-j", "--timeout", "10s", "--hlog", os.DevNull, url}
+		},
+		parse: parseLoadgen,
+	},
 	"wrk": {
 		name: "wrk",
 		bin:  func(c *config) string { return c.wrk },

@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,6 +38,8 @@ type config struct {
 	duration   time.Duration
 	rounds     int
 	conns      []int
+	sweep      []int // more connection counts, on the first page only
+	hlogConns  int   // loadgen with and without --hlog at this many connections; 0: not measured
 	pages      []string
 	tools      []string
 	quick      bool
@@ -52,6 +55,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "benchrun: %v\n", err)
 		os.Exit(2)
 	}
+	raiseFileLimit()
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.limit)
 	defer cancel()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -65,7 +69,7 @@ func main() {
 func parseFlags(args []string) (*config, error) {
 	fs := flag.NewFlagSet("benchrun", flag.ContinueOnError)
 	c := &config{}
-	var conns, pages, tools string
+	var conns, sweep, pages, tools string
 	fs.StringVar(&c.benchDir, "bench-dir", "bench", "directory holding nginx.conf and www/")
 	fs.StringVar(&c.outDir, "out", "bench/out", "where results.json and results.md go")
 	fs.StringVar(&c.loadgen, "loadgen", "bin/loadgen", "loadgen binary")
@@ -75,6 +79,8 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of each client run")
 	fs.IntVar(&c.rounds, "rounds", 3, "interleaved rounds per setting")
 	fs.StringVar(&conns, "conns", "50,200", "connection counts, comma-separated")
+	fs.StringVar(&sweep, "sweep", "1000,10000", "more connection counts for the first page only (with -conns' counts, the memory and throughput sweep); empty: none")
+	fs.IntVar(&c.hlogConns, "hlog-conns", 5000, "also run loadgen with and without --hlog at this many connections (client CPU per request); 0: no")
 	fs.StringVar(&pages, "pages", "small,frontend", "pages: small (a tiny static page), frontend (the workshop-shaped page)")
 	fs.StringVar(&tools, "tools", "loadgen,wrk,bombardier", "clients, in the order they run within a round")
 	fs.BoolVar(&c.quick, "quick", false, "short runs for CI: 2 s, 1 round, the small page")
@@ -86,11 +92,16 @@ func parseFlags(args []string) (*config, error) {
 		return nil, err
 	}
 	if c.quick {
-		c.duration, c.rounds, pages = 2*time.Second, 1, "small"
+		c.duration, c.rounds, pages, sweep, c.hlogConns = 2*time.Second, 1, "small", "", 0
 	}
 	var err error
 	if c.conns, err = parseInts(conns); err != nil {
 		return nil, fmt.Errorf("-conns: %w", err)
+	}
+	if strings.TrimSpace(sweep) != "" {
+		if c.sweep, err = parseInts(sweep); err != nil {
+			return nil, fmt.Errorf("-sweep: %w", err)
+		}
 	}
 	c.pages = splitList(pages)
 	c.tools = splitList(tools)
@@ -138,29 +149,28 @@ func run(ctx context.Context, cfg *config) error {
 		}
 		return nil
 	}
-	fmt.Printf("nginx pid %d on %s (1 worker%s); clients: %s; %d round(s) of %s; conns %v; pages %v\n",
-		srv.cmd.Process.Pid, srv.base, pinNote(cfg.pin), strings.Join(cfg.tools, ", "), cfg.rounds, cfg.duration, cfg.conns, cfg.pages)
+	fmt.Printf("nginx pid %d on %s (1 worker%s); clients: %s; %d round(s) of %s; conns %v (and %v on %s); pages %v\n",
+		srv.cmd.Process.Pid, srv.base, pinNote(cfg.pin), strings.Join(cfg.tools, ", "), cfg.rounds, cfg.duration, cfg.conns, cfg.sweep, cfg.pages[0], cfg.pages)
 	var runs []*runResult
-	for _, page := range cfg.pages {
-		url := srv.base + pagePaths[page]
-		for _, c := range cfg.conns {
-			for round := 1; round <= cfg.rounds; round++ {
-				for _, name := range cfg.tools {
-					if ctx.Err() != nil {
-						return fmt.Errorf("stopped: %w", context.Cause(ctx))
-					}
-					before := srv.cpuTime()
-					r := runClient(ctx, cfg, clients[name], url, c)
-					r.Page, r.Round = page, round
-					if after := srv.cpuTime(); after > before && r.Requests > 0 && r.Seconds > 0 {
-						r.ServerCPUus = (after - before) / float64(r.Requests) * 1e6
-						r.ServerBusy = 100 * (after - before) / r.Seconds
-					}
-					runs = append(runs, r)
-					fmt.Println(r.line())
-					time.Sleep(500 * time.Millisecond) // let sockets settle between clients
-				}
+	for i, page := range cfg.pages {
+		conns := cfg.conns
+		if i == 0 {
+			conns = union(cfg.conns, cfg.sweep)
+		}
+		for _, c := range conns {
+			rs, err := runSetting(ctx, cfg, srv, page, c, cfg.tools)
+			runs = append(runs, rs...)
+			if err != nil {
+				return err
 			}
+		}
+	}
+	var hlogRuns []*runResult
+	if cfg.hlogConns > 0 {
+		rs, err := runSetting(ctx, cfg, srv, cfg.pages[0], cfg.hlogConns, []string{"loadgen", "loadgen-hlog"})
+		hlogRuns = rs
+		if err != nil {
+			return err
 		}
 	}
 	var sys []*syscallResult
@@ -173,12 +183,77 @@ func run(ctx context.Context, cfg *config) error {
 		}
 	}
 	sum := summarise(cfg, runs, sys)
+	sum.sweep(cfg, runs)
+	sum.hlog(cfg, hlogRuns)
 	fmt.Print(sum.text())
 	if err := sum.write(cfg.outDir); err != nil {
 		return err
 	}
 	fmt.Printf("\nwrote %s and %s\n", filepath.Join(cfg.outDir, "results.json"), filepath.Join(cfg.outDir, "results.md"))
 	return nil
+}
+
+// runSetting runs the tools in turn, cfg.rounds times, on one page and
+// connection count; counts the process may not open are skipped with a note.
+func runSetting(ctx context.Context, cfg *config, srv *server, page string, conns int, tools []string) ([]*runResult, error) {
+	if limit := fileLimit(); limit > 0 && conns+256 > limit {
+		fmt.Printf("  skipping %d connections: needs 'ulimit -n' of %d or more (the limit is %d)\n", conns, conns+256, limit)
+		return nil, nil
+	}
+	url := srv.base + pagePaths[page]
+	var runs []*runResult
+	for round := 1; round <= cfg.rounds; round++ {
+		for _, name := range tools {
+			if ctx.Err() != nil {
+				return runs, fmt.Errorf("stopped: %w", context.Cause(ctx))
+			}
+			before := srv.cpuTime()
+			r := runClient(ctx, cfg, clients[name], url, conns)
+			r.Page, r.Round = page, round
+			if after := srv.cpuTime(); after > before && r.Requests > 0 && r.Seconds > 0 {
+				r.ServerCPUus = (after - before) / float64(r.Requests) * 1e6
+				r.ServerBusy = 100 * (after - before) / r.Seconds
+			}
+			runs = append(runs, r)
+			fmt.Println(r.line())
+			// Let sockets settle between clients (longer after many connections).
+			time.Sleep(500*time.Millisecond + time.Duration(conns/10)*time.Millisecond)
+		}
+	}
+	return runs, nil
+}
+
+// raiseFileLimit sets the soft limit on open files to the hard limit, and
+// says so to the child processes (Go's own raise is undone for children).
+func raiseFileLimit() {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+}
+
+// fileLimit is the soft limit on open files (0: unknown).
+func fileLimit() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur > 1<<24 {
+		return 0
+	}
+	return int(lim.Cur)
+}
+
+// union is a and b without repeats, in increasing order.
+func union(a, b []int) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, x := range append(append([]int(nil), a...), b...) {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	sort.Ints(out)
+	return out
 }
 
 func pinNote(pin bool) string {
@@ -228,7 +303,9 @@ func startNginx(ctx context.Context, cfg *config) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = tmpl.Execute(f, map[string]any{"Dir": dir, "Port": port, "Root": root, "User": user})
+	nofile := max(fileLimit(), 4096)
+	err = tmpl.Execute(f, map[string]any{"Dir": dir, "Port": port, "Root": root, "User": user,
+		"NoFile": nofile, "WorkerConns": min(nofile-100, 100000)})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

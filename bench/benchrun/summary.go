@@ -20,6 +20,8 @@ type summary struct {
 	Runs     []*runResult     `json:"runs"`
 	Settings []*setting       `json:"settings"`
 	Syscalls []*syscallResult `json:"syscalls,omitempty"`
+	Sweep    []*sweepRow      `json:"sweep,omitempty"`
+	Hlog     *hlogSummary     `json:"hlog,omitempty"`
 }
 
 // setting is one page and connection count.
@@ -167,6 +169,7 @@ func (s *summary) markdown() string {
 			}
 		}
 	}
+	b.WriteString(s.sweepMarkdown())
 	if len(s.Syscalls) > 0 {
 		b.WriteString("\n## system calls per request (perf stat, one run each)\n\n| tool | page | conns | syscalls/req | context switches/req | task-clock ms per 1k req |\n|---|---|---:|---:|---:|---:|\n")
 		for _, x := range s.Syscalls {

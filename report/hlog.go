@@ -62,6 +62,7 @@ func (hw *HlogWriter) WriteInterval(iv loadgen.Interval) error {
 			return err
 		}
 	}
+	hw.counts(iv)
 	return hw.w.Flush()
 }
 
@@ -137,7 +138,10 @@ type Hlog struct {
 	Name      string
 	Start     time.Time // the StartTime line, or the first interval's start
 	Intervals []HlogInterval
-	totals    *hlogTotals
+	// Counts are loadgen's per-interval counters; empty in logs of other
+	// tools (and of loadgen before they were written).
+	Counts []HlogCounts
+	totals *hlogTotals
 }
 
 // HlogInterval is one interval line, on absolute time.
@@ -174,6 +178,13 @@ func ReadHlog(r io.Reader, name string) (*Hlog, error) {
 				return nil, fmt.Errorf("%s:%d: BaseTime: %w", name, n, err)
 			}
 			baseSec, haveBase = v, true
+			continue
+		case strings.HasPrefix(line, countsPrefix) && strings.HasSuffix(line, "]"):
+			c, err := parseCounts(line[len(countsPrefix):len(line)-1], baseSec)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: loadgen interval counts: %w", name, n, err)
+			}
+			lg.Counts = append(lg.Counts, c)
 			continue
 		case strings.HasPrefix(line, totalsPrefix) && strings.HasSuffix(line, "]"):
 			var t hlogTotals

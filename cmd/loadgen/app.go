@@ -19,10 +19,12 @@ type app struct {
 	lookupEnv func(string) (string, bool)
 	// isTerminal reports whether stderr is a terminal (progress line).
 	isTerminal bool
+	// args is the command line, without the program name (for --html).
+	args []string
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, args: args}
 	if f, ok := stderr.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			a.isTerminal = true
@@ -91,7 +93,7 @@ fire in time; 2 usage error or bad URL file; 3 the run could not start; 130 Ctrl
 
 // subcommands lists the commands besides the load run; each file adds its own.
 func (a *app) subcommands() []*cobra.Command {
-	return []*cobra.Command{a.versionCommand(), a.crawlCommand(), a.urlCommand(), a.alarmCommand(), a.demoCommand(), a.demoSiteCommand(), a.mergeCommand()}
+	return []*cobra.Command{a.versionCommand(), a.crawlCommand(), a.urlCommand(), a.alarmCommand(), a.demoCommand(), a.demoSiteCommand(), a.mergeCommand(), a.reportCommand()}
 }
 
 func (a *app) versionCommand() *cobra.Command {

@@ -33,6 +33,7 @@ type demoFlags struct {
 	alarmTimeout time.Duration
 	publishEvery time.Duration
 	jsonFile     string
+	htmlFile     string
 }
 
 // The demo's fixed names: the workshop's.
@@ -84,6 +85,7 @@ With --serve it does steps 1 and 2 and waits, so you can practise the workshop b
 	fs.DurationVar(&d.alarmTimeout, "alarm-timeout", 2*time.Minute, "fail if the alarm has not fired by then")
 	fs.DurationVar(&d.publishEvery, "publish-every", 2*time.Second, "how often the site publishes its CPU metrics")
 	fs.StringVar(&d.jsonFile, "json", "", "also write the load's JSON report here")
+	fs.StringVar(&d.htmlFile, "html", defaultDemoHTML(), "write the load's HTML report here")
 	return cmd
 }
 
@@ -157,6 +159,9 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 	if d.jsonFile != "" {
 		args = append(args, "--json", d.jsonFile)
 	}
+	if d.htmlFile != "" {
+		args = append(args, "--html", d.htmlFile)
+	}
 	say("running: loadgen %s", strings.Join(args, " "))
 	load := exec.Command(exe, args...)
 	load.Env = env
@@ -192,6 +197,7 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 	} else if err != nil {
 		return setupErr(fmt.Errorf("the load: %w", err))
 	}
+	sayPage(say, d.htmlFile)
 	switch code {
 	case 0:
 		say("the alarm fired under load: the workshop works end to end")

@@ -30,6 +30,7 @@ type runFlags struct {
 	timeout    string
 	connection string
 	jsonFile   string
+	htmlFile   string
 	insecure   bool
 	protocol   string
 	seed       uint64
@@ -69,6 +70,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.timeout, "timeout", "30s", "per-request timeout (connect, send and response)")
 	fs.StringVar(&f.connection, "connection", "keep-alive", "keep-alive, or close (one connection per request, siege's default)")
 	fs.StringVar(&f.jsonFile, "json", "", "also write the JSON report to this file")
+	fs.StringVar(&f.htmlFile, "html", "", "also write the HTML report (charts over time, the latency distribution, the alarm) to this file")
 	fs.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
 	fs.StringVar(&f.protocol, "protocol", "HTTP/1.1", "HTTP/1.1 or HTTP/1.0")
 	fs.Uint64Var(&f.seed, "seed", 0, "random seed for internet mode and delays (0: random)")

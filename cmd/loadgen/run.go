@@ -233,6 +233,10 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if err != nil {
 		return err
 	}
+	page, err := a.startPage(f.htmlFile, s)
+	if err != nil {
+		return err
+	}
 	targets, err := a.targets(s)
 	if err != nil {
 		return err
@@ -293,6 +297,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	perfErr := perf.finish(res, rp) // the report is still printed
 	if verdict != nil {
 		rp.SetAlarm(*verdict)
+		rp.Alarm.SetSamples(view.alarmSamples())
 		if f.alarm.untilAlarm && ctx.Err() == nil && res.Interrupted {
 			rp.EndedBy = "alarm-timeout"
 			if verdict.Fired {
@@ -300,11 +305,15 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 			}
 		}
 	}
+	pageErr := page.write(rp, res) // written before the text, like --json
 	if err := a.emit(s, rp); err != nil {
 		return err
 	}
 	if perfErr != nil {
 		return perfErr
+	}
+	if pageErr != nil {
+		return pageErr
 	}
 	switch {
 	case ctx.Err() != nil:

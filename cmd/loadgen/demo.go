@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -155,13 +154,7 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 	}
 
 	// 3. The real thing, as a user would type it.
-	args := []string{"-c", strconv.Itoa(d.users), "--until-alarm", "--poll", d.poll.String(), "--alarm-timeout", d.alarmTimeout.String()}
-	if d.jsonFile != "" {
-		args = append(args, "--json", d.jsonFile)
-	}
-	if d.htmlFile != "" {
-		args = append(args, "--html", d.htmlFile)
-	}
+	args := d.loadArgs()
 	say("running: loadgen %s", strings.Join(args, " "))
 	load := exec.Command(exe, args...)
 	load.Env = env
@@ -188,6 +181,7 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 			_ = load.Process.Kill()
 			<-waited
 		}
+		sayPage(say, d.htmlFile)
 		return &quietExit{exitInterrupted}
 	}
 	code := 0

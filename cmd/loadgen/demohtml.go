@@ -4,7 +4,20 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 )
+
+// loadArgs is the demo's load command line: the workshop's, scaled down.
+func (d *demoFlags) loadArgs() []string {
+	args := []string{"-c", strconv.Itoa(d.users), "--until-alarm", "--poll", d.poll.String(), "--alarm-timeout", d.alarmTimeout.String()}
+	if d.jsonFile != "" {
+		args = append(args, "--json", d.jsonFile)
+	}
+	if d.htmlFile != "" {
+		args = append(args, "--html", d.htmlFile)
+	}
+	return args
+}
 
 // defaultDemoHTML is where `loadgen demo` writes its HTML report unless
 // told otherwise: the temporary folder, so the demo leaves nothing in the

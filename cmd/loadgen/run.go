@@ -305,15 +305,12 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 			}
 		}
 	}
-	pageErr := page.write(rp, res) // written before the text, like --json
+	perfErr = errors.Join(perfErr, page.write(rp, res)) // --html, written before the text like --json
 	if err := a.emit(s, rp); err != nil {
 		return err
 	}
 	if perfErr != nil {
 		return perfErr
-	}
-	if pageErr != nil {
-		return pageErr
 	}
 	switch {
 	case ctx.Err() != nil:

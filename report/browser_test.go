@@ -88,6 +88,40 @@ func TestSyntheticPagesInBrowser(t *testing.T) {
 	}
 }
 
+// TestZoomSyncsTimeCharts: dragging over one time chart zooms every time
+// chart to that span (not the distribution); a double click zooms out.
+func TestZoomSyncsTimeCharts(t *testing.T) {
+	p := synthetic(300, false)
+	path, _ := render(t, p, t.TempDir())
+	pg := browsertest.Open(t, path, 1280, 800)
+	spans := func() [][]float64 {
+		return browsertest.Eval[[][]float64](t, pg, `window.loadgenReport.plots.map(u => [u.scales.x.min, u.scales.x.max])`)
+	}
+	before := spans()
+	zoomed := browsertest.Eval[[]float64](t, pg, `(() => { const u = window.loadgenReport.plots[2], w = u.bbox.width / devicePixelRatio;
+	  u.setSelect({left: w / 4, top: 0, width: w / 4, height: 10});
+	  return [u.posToVal(w / 4, "x"), u.posToVal(w / 2, "x")]; })()`)
+	after := spans()
+	for i, s := range after {
+		if i == 3 { // the distribution has no time axis
+			if s[0] != before[i][0] || s[1] != before[i][1] {
+				t.Errorf("the distribution zoomed: %v -> %v", before[i], s)
+			}
+			continue
+		}
+		if s[1]-s[0] > (before[i][1]-before[i][0])/2 || s[0] <= before[i][0] {
+			t.Errorf("chart %d: %v -> %v, want about %v", i, before[i], s, zoomed)
+		}
+	}
+	browsertest.Eval[bool](t, pg, `window.loadgenReport.plots[0].over.dispatchEvent(new MouseEvent("dblclick", {bubbles: true})) || true`)
+	if got := spans(); got[0][0] != before[0][0] || got[4][1] != before[4][1] {
+		t.Errorf("after a double click: %v, want %v", got, before)
+	}
+	if probs := pg.Problems(); len(probs) > 0 {
+		t.Errorf("the page logged: %v", probs)
+	}
+}
+
 // TestReportAlonePageInBrowser: a JSON report without intervals draws the
 // distribution and the alarm, and says what is missing.
 func TestReportAlonePageInBrowser(t *testing.T) {

@@ -296,5 +296,7 @@
   window.addEventListener("resize", function () {
     charts.forEach(function (c) { c.u.setSize({ width: Math.max(320, c.el.clientWidth), height: c.height }); });
   });
-  window.loadgenReport = { charts: charts.length, renderMs: performance.now(), scriptMs: performance.now() - t0 };
+  // For the browser tests and for poking around in the developer tools.
+  window.loadgenReport = { charts: charts.length, plots: charts.map(function (c) { return c.u; }),
+    renderMs: performance.now(), scriptMs: performance.now() - t0 };
 })();

@@ -29,7 +29,7 @@ func (r *Runner) buildRequest(buf *bytes.Buffer, req *fasthttp.Request, method s
 	if len(body) > 0 {
 		ct := r.opts.ContentType
 		if ct == "" {
-			ct = "application/x-www-form-urlencoded"
+			ct = DefaultContentType
 		}
 		req.Header.SetContentType(ct)
 		req.SetBody(body)

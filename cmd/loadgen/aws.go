@@ -54,7 +54,7 @@ func (f *alarmFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.stacks, "stack", nil, "find the URL in this stack's outputs: NAME, NAME:KEY or NAME:~SUBSTRING (repeatable; default: the workshop's stacks)")
 	fs.BoolVar(&f.untilAlarm, "until-alarm", false, "run until the CPU alarm reaches ALARM, then stop and report the time it took (exit 1 if it does not within --alarm-timeout)")
 	fs.StringVar(&f.name, "alarm", "", "the CloudWatch alarm to watch (default: the one alarm on an ECS service's CPU)")
-	fs.DurationVar(&f.timeout, "alarm-timeout", 15*time.Minute, "with --until-alarm, give up after this long")
+	fs.DurationVar(&f.timeout, "alarm-timeout", verify.DefaultTimeout, "with --until-alarm, give up after this long")
 	fs.DurationVar(&f.poll, "poll", verify.DefaultPoll, "how often to poll the alarm (at least 1s; jittered)")
 }
 
@@ -213,7 +213,7 @@ func (a *app) alarmWatchCommand() *cobra.Command {
 	fs := cmd.Flags()
 	af.register(fs)
 	fs.DurationVar(&poll, "poll", verify.DefaultPoll, "how often to poll (at least 1s; jittered)")
-	fs.DurationVar(&timeout, "alarm-timeout", 15*time.Minute, "give up after this long")
+	fs.DurationVar(&timeout, "alarm-timeout", verify.DefaultTimeout, "give up after this long")
 	fs.BoolVarP(&quiet, "quiet", "q", false, "print only the verdict")
 	fs.BoolVarP(&jsonOut, "json-output", "j", false, "print the verdict as JSON")
 	return cmd

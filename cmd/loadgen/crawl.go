@@ -21,7 +21,6 @@ type crawlFlags struct {
 	timeout time.Duration
 	allow   []string
 	noCrawl bool
-	parser  bool
 	noParse bool
 }
 
@@ -32,7 +31,6 @@ func (c *crawlFlags) register(fs *pflag.FlagSet, forRun bool) {
 	fs.StringArrayVar(&c.allow, "crawl-allow", nil, "crawl: also allow this host (host or host:port; repeatable); by default only the start URL's origin")
 	if forRun {
 		fs.BoolVar(&c.noCrawl, "no-crawl", false, "with -i and one URL, do not crawl: load that URL only")
-		fs.BoolVar(&c.parser, "parser", false, "siege's HTML parser: fetch each HTML page's images, stylesheets and scripts (same origin) as the same user")
 		fs.BoolVar(&c.noParse, "no-parser", false, "disable the HTML parser (siegerc parser = true)")
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,163 +20,50 @@ import (
 	"github.com/loadgen/loadgen/verify"
 )
 
-// settings is the effective configuration of a load run: siegerc values,
-// overridden by flags given on the command line.
-type settings struct {
-	opts     loadgen.Options
-	url      string
-	file     string
-	verbose  bool
-	quiet    bool
-	jsonOut  bool
-	jsonFile string
-	logFile  string
-	mark     string
-	get      bool
-	print    bool
-}
-
+// settings finishes the flags into the run's settings: siegerc values for
+// the flags not given, the URL argument, the parts that need more than one
+// flag (-b, -j, -l/-m, --parser), and the checks a single flag cannot make.
 func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings, error) {
-	s := &settings{opts: loadgen.DefaultOptions()}
-	rc := map[string]string{}
+	s := &f.settings
 	if f.rc != "" {
-		known, unknown, err := readSiegerc(f.rc)
+		rc, unknown, err := readSiegerc(f.rc)
 		if err != nil {
 			return nil, usageErr("%v", err)
 		}
-		rc = known
 		if len(unknown) > 0 {
 			fmt.Fprintf(a.stderr, "loadgen: %s: ignoring settings loadgen does not use: %s\n", f.rc, strings.Join(unknown, ", "))
 		}
-	}
-	// pick returns the flag's value when given, else the siegerc value, else "".
-	pick := func(flag, key string) (string, bool) {
-		if fs.Changed(flag) {
-			return fs.Lookup(flag).Value.String(), true
-		}
-		v, ok := rc[key]
-		return v, ok
-	}
-	boolOf := func(flag, key string) (bool, error) {
-		v, ok := pick(flag, key)
-		if !ok {
-			return false, nil
-		}
-		b, err := parseBool(v)
-		if err != nil {
-			return false, usageErr("--%s: %v", flag, err)
-		}
-		return b, nil
-	}
-	var err error
-	o := &s.opts
-	if v, ok := pick("concurrent", "concurrent"); ok {
-		if o.Users, err = strconv.Atoi(v); err != nil || o.Users < 1 {
-			return nil, usageErr("-c/--concurrent: want a whole number of users >= 1, got %q", v)
+		if s.url, err = applySiegerc(fs, rc, f.rc); err != nil {
+			return nil, usageErr("%v", err)
 		}
 	}
-	if v, ok := pick("reps", "reps"); ok && v != "" {
-		if strings.EqualFold(v, "once") {
-			o.Once = true
-		} else if o.Reps, err = strconv.Atoi(v); err != nil || o.Reps < 1 {
-			return nil, usageErr("-r/--reps: want a number >= 1 or 'once', got %q", v)
-		}
-	}
-	if v, ok := pick("time", "time"); ok && v != "" {
-		if o.Duration, err = parseSiegeTime(v); err != nil {
-			return nil, usageErr("-t/--time: %v", err)
-		}
-	}
-	if v, ok := pick("delay", "delay"); ok && v != "" {
-		if o.Delay, err = parseSeconds(v); err != nil {
-			return nil, usageErr("-d/--delay: %v", err)
-		}
-	}
-	bench, err := boolOf("benchmark", "benchmark")
-	if err != nil {
-		return nil, err
-	}
-	if bench {
-		o.Delay = 0
-	}
-	if o.Internet, err = boolOf("internet", "internet"); err != nil {
-		return nil, err
-	}
-	s.file, _ = pick("file", "file")
-	s.url, _ = rc["url"]
 	if len(args) > 0 {
 		s.url = args[len(args)-1] // siege: the last argument is the URL
 	}
-	if o.Headers, err = parseHeaders(f.headers); err != nil {
-		return nil, err
+	if s.opts.Users < 1 {
+		return nil, usageErr("-c/--concurrent: want a whole number of users >= 1, got %d", s.opts.Users)
 	}
-	if v, ok := pick("user-agent", "user-agent"); ok {
-		o.UserAgent = v
+	if f.benchmark {
+		s.opts.Delay = 0
 	}
-	o.ContentType = f.contentType
-	if s.verbose, err = boolOf("verbose", "verbose"); err != nil {
-		return nil, err
-	}
-	if s.quiet, err = boolOf("quiet", "quiet"); err != nil {
-		return nil, err
-	}
-	if s.jsonOut, err = boolOf("json-output", "json_output"); err != nil {
+	var err error
+	if s.opts.Headers, err = parseHeaders(f.headers); err != nil {
 		return nil, err
 	}
 	if s.jsonOut {
 		s.quiet = true
 	}
-	if v, ok := pick("timeout", "timeout"); ok {
-		if o.Timeout, err = parseTimeout(v); err != nil {
-			return nil, usageErr("--timeout: %v", err)
-		}
-	} else {
-		o.Timeout = 30 * time.Second
-	}
-	if v, ok := pick("connection", "connection"); ok {
-		switch strings.ToLower(v) {
-		case "keep-alive", "keepalive":
-		case "close":
-			o.Close = true
-		default:
-			return nil, usageErr("--connection: want keep-alive or close, got %q", v)
-		}
-	}
-	if v, ok := pick("protocol", "protocol"); ok {
-		o.Protocol = strings.ToUpper(v)
-		if o.Protocol != "HTTP/1.1" && o.Protocol != "HTTP/1.0" {
-			return nil, usageErr("--protocol: want HTTP/1.1 or HTTP/1.0, got %q", v)
-		}
-	}
-	if v, ok := rc["follow-location"]; ok {
-		follow, err := parseBool(v)
-		if err != nil {
-			return nil, usageErr("%s: follow-location: %v", f.rc, err)
-		}
-		o.NoFollow = !follow
-	}
-	if f.noFollow {
-		o.NoFollow = true
-	}
-	o.Insecure = f.insecure
-	o.Seed = f.seed
-	s.jsonFile = f.jsonFile
-	s.mark = f.mark
-	if fs.Changed("log") || f.mark != "" {
-		s.logFile = f.log
+	if fs.Changed("log") || s.mark != "" {
 		if s.logFile == "" {
 			s.logFile = defaultLog
 		}
 		if rest, ok := strings.CutPrefix(s.logFile, "~/"); ok {
 			s.logFile = filepath.Join(a.getenv("HOME"), rest)
 		}
+	} else {
+		s.logFile = ""
 	}
-	s.get, s.print = f.get, f.print
-	parser, err := boolOf("parser", "parser")
-	if err != nil {
-		return nil, err
-	}
-	if parser && !f.crawl.noParse {
+	if f.parser && !f.crawl.noParse {
 		s.opts.Parser = parserFunc(f.crawl.allow)
 	}
 	return s, nil

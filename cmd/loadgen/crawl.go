@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/loadgen/loadgen/crawl"
 	"github.com/loadgen/loadgen/loadgen"
+	"github.com/loadgen/loadgen/report"
 )
 
 // crawlFlags bound the discovery of a site's pages and assets.
@@ -124,7 +126,7 @@ file, to save, edit and reuse with 'loadgen -f FILE'. It never leaves URL's orig
 			if output == "" || output == "-" {
 				return res.WriteURLFile(a.stdout, time.Now())
 			}
-			err = writeFileAtomic(output, func(w ioWriter) error { return res.WriteURLFile(w, time.Now()) })
+			err = report.WriteFileAtomic(output, func(w io.Writer) error { return res.WriteURLFile(w, time.Now()) })
 			if err != nil {
 				return setupErr(fmt.Errorf("write %s: %w", output, err))
 			}

@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/spf13/pflag"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/report"
@@ -149,7 +146,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 			return err
 		}
 		if !s.quiet {
-			fmt.Fprintf(a.stderr, "watching alarm %s (%s)\n", aws.ToString(alarm.AlarmName), describeAlarm(alarm))
+			fmt.Fprintf(a.stderr, "watching alarm %s (%s)\n", aws.ToString(alarm.AlarmName), verify.Describe(alarm))
 		}
 	}
 	if len(targets) == 1 && s.url != "" && s.opts.Internet && !f.crawl.noCrawl {
@@ -167,7 +164,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	}
 	view := &alarmView{}
 	stopProgress := a.progress(ctx, runner, s, view.get)
-	res, verdict, err := a.loadAndWatch(ctx, runner, cw, alarm, &f.alarm, s, view)
+	res, verdict, endedBy, err := a.loadAndWatch(ctx, runner, cw, alarm, &f.alarm, s, view)
 	stopProgress()
 	if err != nil {
 		return err
@@ -178,12 +175,9 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	}
 	perfErr := perf.finish(res, rp) // the report is still printed
 	if verdict != nil {
-		rp.SetAlarm(*verdict)
-		if f.alarm.untilAlarm && ctx.Err() == nil && res.Interrupted {
-			rp.EndedBy = "alarm-timeout"
-			if verdict.Fired {
-				rp.EndedBy = "alarm"
-			}
+		rp.Alarm = alarmReport(*verdict)
+		if endedBy != "" && res.Interrupted {
+			rp.EndedBy = endedBy
 		}
 	}
 	if err := a.emit(s, rp); err != nil {
@@ -202,60 +196,32 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 }
 
 // loadAndWatch runs the load and, when an alarm is watched, the watcher
-// beside it under one errgroup: with --until-alarm, ALARM (or the alarm
-// timeout) stops the load; when the load ends first, the watcher stops too.
+// beside it (verify.WhileLoading): with --until-alarm, ALARM (or the alarm
+// timeout) stops the load. endedBy is the report's ended_by when the watch
+// ended the load, else "".
 func (a *app) loadAndWatch(ctx context.Context, runner *loadgen.Runner, cw verify.API, alarm types.MetricAlarm,
-	af *alarmFlags, s *settings, view *alarmView) (*loadgen.Result, *verify.Verdict, error) {
-	if cw == nil {
-		res, err := runner.Run(ctx)
-		if err != nil {
-			return nil, nil, fmt.Errorf("run: %w", err)
-		}
-		return res, nil, nil
-	}
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	defer stopLoad()
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	var (
-		res     *loadgen.Result
-		verdict verify.Verdict
-	)
-	start := time.Now()
-	g := new(errgroup.Group)
-	g.Go(func() error {
-		defer stopWatch()
+	af *alarmFlags, s *settings, view *alarmView) (res *loadgen.Result, verdict *verify.Verdict, endedBy string, err error) {
+	load := func(ctx context.Context) error {
 		var err error
-		res, err = runner.Run(loadCtx)
+		res, err = runner.Run(ctx)
 		return err
-	})
-	g.Go(func() error {
-		defer func() {
-			if af.untilAlarm {
-				stopLoad()
-			}
-		}()
-		timeout := af.timeout
-		if !af.untilAlarm {
-			timeout = -1
-		}
-		var err error
-		verdict, err = verify.Watch(watchCtx, cw, alarm, verify.Options{
-			Poll: af.poll, Since: start, UntilAlarm: af.untilAlarm, Timeout: timeout, OnEvent: a.onEvent(view, s.quiet),
-		})
-		if err != nil {
-			// The load goes on without the watcher, and the report says why.
-			fmt.Fprintf(a.stderr, "loadgen: alarm watch stopped: %v\n", err)
-			if verdict.Diagnosis == "" {
-				verdict.Diagnosis = "the watch stopped: " + err.Error()
-			}
-		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		return nil, nil, fmt.Errorf("run: %w", err)
 	}
-	return res, &verdict, nil
+	if cw == nil {
+		if err := load(ctx); err != nil {
+			return nil, nil, "", fmt.Errorf("run: %w", err)
+		}
+		return res, nil, "", nil
+	}
+	out, err := verify.WhileLoading(ctx, cw, alarm, verify.Options{
+		Poll: af.poll, UntilAlarm: af.untilAlarm, Timeout: af.timeout, OnEvent: a.onEvent(view, s.quiet),
+	}, load)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("run: %w", err)
+	}
+	if out.WatchErr != nil {
+		fmt.Fprintf(a.stderr, "loadgen: alarm watch stopped: %v\n", out.WatchErr)
+	}
+	return res, &out.Verdict, out.EndedLoad, nil
 }
 
 // describe prints siege's opening line.
@@ -284,12 +250,12 @@ func (a *app) describe(s *settings, targets []loadgen.Target) {
 func (a *app) emit(s *settings, rp *report.Report) error {
 	var errs []error
 	if s.jsonFile != "" {
-		if err := writeFileAtomic(s.jsonFile, rp.WriteJSON); err != nil {
+		if err := report.WriteFileAtomic(s.jsonFile, rp.WriteJSON); err != nil {
 			errs = append(errs, fmt.Errorf("write JSON report: %w", err))
 		}
 	}
 	if s.logFile != "" {
-		if err := appendLog(s.logFile, s.mark, rp); err != nil {
+		if err := report.AppendLog(s.logFile, s.mark, rp); err != nil {
 			errs = append(errs, fmt.Errorf("write log: %w", err))
 		}
 	}
@@ -306,55 +272,4 @@ func (a *app) emit(s *settings, rp *report.Report) error {
 		return setupErr(errors.Join(errs...))
 	}
 	return nil
-}
-
-// ioWriter is io.Writer, named for the callers' closures.
-type ioWriter = io.Writer
-
-// writeFileAtomic writes through a temporary file and renames it, so a
-// reader never sees half a report.
-func writeFileAtomic(path string, write func(ioWriter) error) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".loadgen-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-const logHeader = "      Date & Time,  Trans,  Elap Time,  Data Trans,  Resp Time,  Trans Rate,  Throughput,  Concurrent,    OKAY,   Failed\n"
-
-// appendLog appends siege's CSV log line (and the header to a new file).
-func appendLog(path, mark string, rp *report.Report) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	fh, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	if st, err := fh.Stat(); err == nil && st.Size() == 0 {
-		b.WriteString(logHeader)
-	}
-	if mark != "" {
-		fmt.Fprintf(&b, "**** %s ****\n", mark)
-	}
-	end, _ := time.Parse(time.RFC3339Nano, rp.End)
-	fmt.Fprintf(&b, "%s,%7d,%11.2f,%12.0f,%11.3f,%12.2f,%12.2f,%12.2f,%8d,%9d\n",
-		end.Local().Format("2006-01-02 15:04:05"), rp.Transactions, rp.ElapsedTime, float64(rp.Bytes)/(1024*1024),
-		rp.ResponseTime, rp.TransactionRate, rp.Throughput, rp.Concurrency, rp.SuccessfulTransactions, rp.FailedTransactions)
-	if _, err := fh.WriteString(b.String()); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
 }

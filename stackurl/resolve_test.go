@@ -4,35 +4,27 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 
 	"github.com/loadgen/loadgen/internal/awscfg"
 	"github.com/loadgen/loadgen/internal/awslocal"
+	"github.com/loadgen/loadgen/internal/testsupport/awstest"
 )
 
 // newCFN starts awslocal on 127.0.0.1 and returns it with a real SDK
 // CloudFormation client pointed at it.
 func newCFN(t *testing.T) (*awslocal.Server, *cloudformation.Client) {
 	t.Helper()
-	srv := awslocal.New(awslocal.Options{Region: "us-east-1"})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return srv, client(hs.URL)
+	ep := awstest.Start(t, nil, 1)
+	return ep.Server, ep.CloudFormation()
 }
 
 func client(endpoint string) *cloudformation.Client {
-	cfg := aws.Config{
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		RetryMaxAttempts: 1,
-	}
-	return cloudformation.NewFromConfig(cfg, func(o *cloudformation.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	return cloudformation.NewFromConfig(awstest.Config(1), func(o *cloudformation.Options) { o.BaseEndpoint = aws.String(endpoint) })
 }
 
 const albDNS = "ecswor-Front-1A2B3C4D5E6F-123456789.us-east-1.elb.amazonaws.com"

@@ -20,6 +20,14 @@ import (
 	"github.com/loadgen/loadgen/internal/awscfg"
 )
 
+// ErrSetup is matched (errors.Is) by every error of this package that means
+// the AWS setup keeps the run from starting: no region or credentials,
+// credentials rejected, access denied, throttling that outlasted the SDK's
+// retries, an unreachable endpoint, or no source giving a URL
+// (*NotFoundError). loadgen's command line exits 3 on it. It is the same
+// value as verify.ErrSetup, so one check serves both packages.
+var ErrSetup = awscfg.ErrSetup
+
 // API is the part of the CloudFormation client that Resolve needs.
 type API interface {
 	DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, optFns ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)
@@ -135,7 +143,7 @@ type Attempt struct {
 	Reason string
 }
 
-// NotFoundError says that no source gave a URL. It matches awscfg.ErrSetup.
+// NotFoundError says that no source gave a URL. It matches ErrSetup.
 type NotFoundError struct {
 	Tried []Attempt
 }
@@ -163,7 +171,7 @@ func (e *NotFoundError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is awscfg.ErrSetup: without a URL the run
+// Is reports whether target is ErrSetup: without a URL the run
 // cannot start.
 func (e *NotFoundError) Is(target error) bool { return target == awscfg.ErrSetup }
 

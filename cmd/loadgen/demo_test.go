@@ -9,11 +9,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/loadgen/loadgen/internal/testsupport"
 	"github.com/loadgen/loadgen/report"
 )
 
@@ -64,9 +64,9 @@ const (
 )
 
 // startUntil starts cmd and waits until its output contains marker.
-func startUntil(t *testing.T, cmd *exec.Cmd, marker string) *syncBuffer {
+func startUntil(t *testing.T, cmd *exec.Cmd, marker string) *testsupport.SyncBuffer {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testsupport.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -109,24 +109,6 @@ func TestDemoCtrlCLeavesNoChild(t *testing.T) {
 	if !strings.Contains(log, "Transactions:") {
 		t.Errorf("no report after Ctrl+C:\n%s", log)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestDemoServe starts the local workshop, uses it as a user would with the

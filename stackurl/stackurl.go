@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/loadgen/loadgen/internal/awscfg"
+	"github.com/loadgen/loadgen/internal/weburl"
 )
 
 // ErrSetup is matched (errors.Is) by every error of this package that means
@@ -292,36 +292,18 @@ func pick(src Source, outputs []types.Output) (types.Output, bool) {
 	return types.Output{}, false
 }
 
-// NormalizeURL turns an output value into a URL: it trims spaces, adds
-// http:// to a bare host name, and drops a lone trailing slash, so
-// "dns.example", "http://dns.example" and "http://dns.example/" all give
-// "http://dns.example". Other paths are kept. Only http and https URLs
-// with a host and no user info are accepted.
+// NormalizeURL turns an output value into a URL with the module's one URL
+// normalizer (internal/weburl), so the URL printed is the URL loaded: spaces
+// trimmed, http:// added to a bare DNS name, scheme and host lower-cased, no
+// default port, "/" for an empty path. Only http and https URLs with a host
+// and no user info are accepted.
 func NormalizeURL(v string) (string, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return "", errors.New("empty value")
-	}
-	if !strings.Contains(v, "://") {
-		v = "http://" + v
-	}
-	u, err := url.Parse(v)
+	u, err := weburl.Parse(v)
 	if err != nil {
-		return "", fmt.Errorf("parse %q: %w", v, err)
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("%q: scheme %q is not http or https", v, u.Scheme)
-	}
-	if u.Hostname() == "" || strings.ContainsAny(u.Host, " \t") {
-		return "", fmt.Errorf("%q: no host", v)
+		return "", err
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("%q: user info is not allowed", v)
-	}
-	if u.Path == "/" && u.RawQuery == "" && u.Fragment == "" {
-		u.Path = ""
-		u.RawPath = ""
+		return "", fmt.Errorf("%q: user info is not allowed", u.Redacted())
 	}
 	return u.String(), nil
 }

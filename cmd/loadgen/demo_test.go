@@ -127,7 +127,7 @@ func TestDemoServe(t *testing.T) {
 	url := exec.Command(binary(t), "url")
 	url.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+m[1], "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=demo", "AWS_SECRET_ACCESS_KEY=demo")
 	got, err := url.Output()
-	if err != nil || strings.TrimSpace(string(got)) != site[1] {
+	if err != nil || strings.TrimSpace(string(got)) != site[1]+"/" {
 		t.Errorf("loadgen url against the demo: %q %v, want %s", got, err, site[1])
 	}
 	// Ctrl+C is how --serve is meant to end: exit 0.

@@ -1,9 +1,10 @@
 package report
 
 import (
-	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/loadgen/loadgen/internal/weburl"
 )
 
 // Redacted replaces what the HTML report must not show: header values and
@@ -14,20 +15,10 @@ const Redacted = "xxxxx"
 var userinfoRE = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#]*@`)
 
 // RedactURLs replaces the password of every URL in s with xxxxx, as
-// url.URL.Redacted does (user:pass@ becomes user:xxxxx@); a URL that does not
-// parse loses its whole userinfo.
+// url.URL.Redacted does (user:pass@ becomes user:xxxxx@; see weburl.Redact).
 func RedactURLs(s string) string {
 	return userinfoRE.ReplaceAllStringFunc(s, func(m string) string {
-		scheme, rest, _ := strings.Cut(m, "://")
-		info := strings.TrimSuffix(rest, "@")
-		u, err := url.Parse(scheme + "://" + info + "@h")
-		if err != nil || u.User == nil {
-			return scheme + "://" + Redacted + "@"
-		}
-		if _, has := u.User.Password(); !has {
-			return m
-		}
-		return scheme + "://" + url.UserPassword(u.User.Username(), Redacted).String() + "@"
+		return strings.TrimSuffix(weburl.Redact(m+"h"), "h")
 	})
 }
 

@@ -52,30 +52,34 @@ func (p *pageRun) write(rp *report.Report, res *loadgen.Result) error {
 			page.Intervals[i].Uncorrected = nil // shown with --uncorrected only, as in the report
 		}
 	}
-	if err := writeFileAtomic(p.path, func(w io.Writer) error { return page.WriteHTML(w) }); err != nil {
+	if err := report.WriteFileAtomic(p.path, func(w io.Writer) error { return page.WriteHTML(w) }); err != nil {
 		return setupErr(fmt.Errorf("write HTML report: %w", err))
 	}
 	return nil
 }
 
-// addSample keeps a sample of the alarm's metric for the report, at its
-// datapoint's time.
+// addSample keeps a sample of the alarm's metric for the report.
 func (v *alarmView) addSample(e verify.Event) {
 	if !e.HasValue {
 		return
 	}
-	at := e.ValueTime
-	if at.IsZero() {
-		at = e.Time
-	}
 	v.mu.Lock()
-	v.samples = append(v.samples, report.NewAlarmSample(at, e.Value))
+	v.samples = append(v.samples, e)
 	v.mu.Unlock()
 }
 
-// alarmSamples returns the samples seen so far.
+// alarmSamples returns the samples seen so far for the report, each at its
+// datapoint's time (when CloudWatch gave it, else when it was polled).
 func (v *alarmView) alarmSamples() []report.AlarmSample {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return append([]report.AlarmSample(nil), v.samples...)
+	out := make([]report.AlarmSample, 0, len(v.samples))
+	for _, e := range v.samples {
+		at := e.ValueTime
+		if at.IsZero() {
+			at = e.Time
+		}
+		out = append(out, report.NewAlarmSample(at, e.Value))
+	}
+	return out
 }

@@ -34,8 +34,9 @@ type runFlags struct {
 	protocol   string
 	seed       uint64
 
-	perf  perfFlags
-	crawl crawlFlags
+	perf   perfFlags
+	failOn failOnFlags
+	crawl  crawlFlags
 	aws   awsFlags
 	alarm alarmFlags
 }
@@ -73,6 +74,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.protocol, "protocol", "HTTP/1.1", "HTTP/1.1 or HTTP/1.0")
 	fs.Uint64Var(&f.seed, "seed", 0, "random seed for internet mode and delays (0: random)")
 	f.perf.register(fs)
+	f.failOn.register(fs)
 	f.crawl.register(fs, true)
 	f.alarm.register(fs)
 	f.aws.register(fs)

@@ -37,8 +37,8 @@ type runFlags struct {
 	perf   perfFlags
 	failOn failOnFlags
 	crawl  crawlFlags
-	aws   awsFlags
-	alarm alarmFlags
+	aws    awsFlags
+	alarm  alarmFlags
 }
 
 // defaultLog is where -l without a file name appends, as siege has its own.

@@ -34,11 +34,12 @@ type runFlags struct {
 	protocol   string
 	seed       uint64
 
-	perf   perfFlags
-	failOn failOnFlags
-	crawl  crawlFlags
-	aws    awsFlags
-	alarm  alarmFlags
+	perf  perfFlags
+	crawl crawlFlags
+	aws   awsFlags
+	alarm alarmFlags
+
+	failOn failOnFlags // --fail-on thresholds
 }
 
 // defaultLog is where -l without a file name appends, as siege has its own.

@@ -44,18 +44,9 @@ counters (transactions, failures, bytes, status codes), so those add up too.
 			if err != nil {
 				return err
 			}
-			var logs []*report.Hlog
-			for _, path := range args {
-				fh, err := os.Open(path)
-				if err != nil {
-					return setupErr(fmt.Errorf("merge: %w", err))
-				}
-				lg, err := report.ReadHlog(fh, path)
-				fh.Close()
-				if err != nil {
-					return usageErr("merge: %v", err)
-				}
-				logs = append(logs, lg)
+			logs, err := readHlogs(args)
+			if err != nil {
+				return err
 			}
 			res, m, err := report.MergeHlogs(logs, window)
 			if err != nil {
@@ -89,4 +80,23 @@ counters (transactions, failures, bytes, status codes), so those add up too.
 	cmd.Flags().DurationVar(&window, "window", time.Second, "timeline window")
 	failOn.register(cmd.Flags())
 	return cmd
+}
+
+// readHlogs reads interval logs: an unreadable file cannot start the merge
+// (exit 3), a malformed one is a usage error (exit 2).
+func readHlogs(paths []string) ([]*report.Hlog, error) {
+	var logs []*report.Hlog
+	for _, path := range paths {
+		fh, err := os.Open(path)
+		if err != nil {
+			return nil, setupErr(fmt.Errorf("merge: %w", err))
+		}
+		lg, err := report.ReadHlog(fh, path)
+		fh.Close()
+		if err != nil {
+			return nil, usageErr("merge: %v", err)
+		}
+		logs = append(logs, lg)
+	}
+	return logs, nil
 }

@@ -173,10 +173,7 @@ func compareMetric(m Metric, ov, nv []float64, th *benchmath.Thresholds, maxRegr
 		row.Warnings = appendUnique(row.Warnings, w.Error())
 	}
 	o, n := row.Old.Median, row.New.Median
-	if o != 0 {
-		pct := (n/o - 1) * 100
-		row.ChangePct = &pct
-	}
+	row.ChangePct = change(o, n)
 	if row.Significant && o != n {
 		row.Worse = (n > o) == m.HigherIsWorse
 		row.Better = !row.Worse
@@ -238,11 +235,18 @@ func distribution(old, new *hdrhistogram.Histogram) []Quantile {
 	var out []Quantile
 	for _, p := range Percentiles {
 		q := Quantile{Percentile: p, OldMs: float64(old.ValueAtPercentile(p)) / 1000, NewMs: float64(new.ValueAtPercentile(p)) / 1000}
-		if q.OldMs > 0 {
-			pct := (q.NewMs/q.OldMs - 1) * 100
-			q.ChangePct = &pct
-		}
+		q.ChangePct = change(q.OldMs, q.NewMs)
 		out = append(out, q)
 	}
 	return out
+}
+
+// change is new/old - 1 in percent; nil when old is 0 (or the ratio
+// overflows), as benchstat prints "?".
+func change(old, new float64) *float64 {
+	pct := (new/old - 1) * 100
+	if old == 0 || math.IsNaN(pct) || math.IsInf(pct, 0) {
+		return nil
+	}
+	return &pct
 }

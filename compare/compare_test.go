@@ -283,3 +283,47 @@ func TestBadInputsNameTheFile(t *testing.T) {
 		t.Errorf("a missing file is not malformed input: %v", err)
 	}
 }
+
+// FuzzReadRun: whatever a result file holds, reading it either fails with
+// an input error naming the file, or gives a side whose comparison renders
+// as text and as JSON (no NaN or infinity).
+func FuzzReadRun(f *testing.F) {
+	f.Add([]byte(`{"schema":"loadgen.report/v1","transactions":10,"elapsed_time":1,"transaction_rate":10,"latency_ms":{"p50":1,"p90":2,"p99":3,"p99_9":4}}`))
+	f.Add([]byte(`{"schema":"loadgen.report/v1","transactions":1e300,"failed_transactions":-5,"elapsed_time":1e-300,"transaction_rate":1.7e308}`))
+	f.Add([]byte(`{"schema":"other"}`))
+	f.Add([]byte("#[StartTime: 1700000000.000 (seconds since epoch)]\n0.000,1.000,0.100,HISTFAAAACR4nJNpmSzMwMDAzQABzFCaEUwz2X+AsQE/IATf\n"))
+	f.Add([]byte("0.0,1.0,2.0,garbage\n"))
+	f.Add([]byte(""))
+	dir := f.TempDir()
+	oldPath := filepath.Join(dir, "old.json")
+	if err := os.WriteFile(oldPath, []byte(`{"schema":"loadgen.report/v1","transactions":100,"failed_transactions":1,"http_errors":2,"elapsed_time":1,"transaction_rate":100,"latency_ms":{"p50":1,"p90":2,"p99":3,"p99_9":4}}`), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	old, err := LoadSide(oldPath)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "new.json")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		new, err := LoadSide(path)
+		if err != nil {
+			var ie *InputError
+			if !errors.As(err, &ie) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("not an input error naming the file: %v", err)
+			}
+			return
+		}
+		for _, c := range []*Comparison{Compare(old, new, Options{}), Compare(new, old, Options{})} {
+			var out bytes.Buffer
+			if err := c.WriteJSON(&out); err != nil {
+				t.Fatalf("JSON: %v", err)
+			}
+			if err := c.WriteText(&out); err != nil {
+				t.Fatalf("text: %v", err)
+			}
+		}
+	})
+}

@@ -136,6 +136,10 @@ func Compare(old, new *Side, o Options) *Comparison {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: the samples are the intervals of one run, which are correlated: the p-values overstate the confidence; compare several runs per side instead", s.Label))
 		}
 	}
+	if open := old.openModel() + new.openModel(); open > 0 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%d of the %d runs used --rate: their latencies are corrected (from each request's intended send time)",
+			open, len(old.Runs)+len(new.Runs)))
+	}
 	if old.Latency != nil && new.Latency != nil {
 		c.Distribution = distribution(old.Latency, new.Latency)
 	}
@@ -147,6 +151,17 @@ func emptySide(old []float64) string {
 		return "old"
 	}
 	return "new"
+}
+
+// openModel counts the runs made with --rate.
+func (s *Side) openModel() int {
+	n := 0
+	for _, r := range s.Runs {
+		if r.Report != nil && r.Report.Rate != nil {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *Side) info() SideInfo {

@@ -124,6 +124,13 @@ func TestTooFewRunsSaysHowManyAreNeeded(t *testing.T) {
 			t.Errorf("lacks %q:\n%s", want, text.String())
 		}
 	}
+	if strings.Contains(text.String(), "need >= 4 samples to detect") {
+		t.Errorf("benchmath's per-row remark repeats the too-few-runs note:\n%s", text.String())
+	}
+	new.Runs[0].Report = &report.Report{Rate: &report.Rate{Target: 100}}
+	if c := Compare(old, new, Options{}); !strings.Contains(strings.Join(c.Warnings, "\n"), "1 of the 2 runs used --rate: their latencies are corrected") {
+		t.Errorf("warnings %v", c.Warnings)
+	}
 	// At alpha 0.01, 5 per side are needed; 3 against 3 can never be significant.
 	if n := minRuns(&benchmath.Thresholds{CompareAlpha: 0.01}); n != 5 {
 		t.Errorf("at alpha 0.01: %d", n)

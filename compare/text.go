@@ -30,8 +30,8 @@ func (c *Comparison) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s %s\t%s ± %s\t%s ± %s\t%s\t%s\n", r.Metric, r.Unit, num(r.Old.Median), r.Old.Spread,
 			num(r.New.Median), r.New.Spread, r.change(), r.mark())
 		for _, wn := range r.Warnings {
-			if wn == samplesEqual {
-				continue
+			if wn == samplesEqual || (c.NeedRuns > 0 && strings.Contains(wn, "to detect a difference")) {
+				continue // the row's ~, or the too-few-runs note, says it
 			}
 			if notes[wn] == nil {
 				order = append(order, wn)

@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"text/template"
 	"time"
+
+	"github.com/loadgen/loadgen/internal/demoapp"
 )
 
 // config is the harness's command line.
@@ -223,6 +225,9 @@ func startNginx(ctx context.Context, cfg *config) (*server, error) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, err
 	}
+	if root, err = writePages(root, filepath.Join(dir, "www")); err != nil {
+		return nil, fmt.Errorf("write the pages: %w", err)
+	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -364,4 +369,26 @@ func parseInts(s string) ([]int, error) {
 		return nil, errors.New("empty list")
 	}
 	return out, nil
+}
+
+// writePages fills the page root: the small page from bench/www, and the
+// frontend page with its image as internal/demoapp renders them (never a
+// hand copy, so the benchmark loads what the demo serves).
+func writePages(src, root string) (string, error) {
+	small, err := os.ReadFile(filepath.Join(src, "index.html"))
+	if err != nil {
+		return "", err
+	}
+	page, assetPath, asset := demoapp.StaticPage(demoapp.Config{})
+	files := map[string][]byte{"index.html": small, "frontend.html": page, strings.TrimPrefix(assetPath, "/"): asset}
+	for name, body := range files {
+		path := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(path, body, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return root, nil
 }

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // app holds what a command invocation reads and writes, so tests can run
@@ -82,7 +85,7 @@ error or bad URL file; 3 the run could not start; 130 Ctrl+C.`,
 			return a.runLoad(cmd.Context(), cmd.Flags(), f, args)
 		},
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
+	root.SetFlagErrorFunc(flagError)
 	f.register(root.Flags())
 	root.Flags().SortFlags = false
 	// Subcommands inherit the root's flag-error function and silence.
@@ -103,4 +106,19 @@ func (a *app) versionCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		Run:   func(*cobra.Command, []string) { fmt.Fprintf(a.stdout, "loadgen %s\n", version) },
 	}
+}
+
+// flagError makes a flag parsing error a usage error. Errors of loadgen's
+// own flag syntaxes (values.go), which quote the value themselves, are worded
+// as the rest of loadgen's: "-t/--time: invalid time "5X": ...".
+func flagError(_ *cobra.Command, err error) error {
+	var iv *pflag.InvalidValueError
+	if errors.As(err, &iv) && strings.Contains(errors.Unwrap(err).Error(), strconv.Quote(iv.GetValue())) {
+		name := "--" + iv.GetFlag().Name
+		if sh := iv.GetFlag().Shorthand; sh != "" {
+			name = "-" + sh + "/" + name
+		}
+		return usageErr("%s: %v", name, errors.Unwrap(err))
+	}
+	return usageErr("%v", err)
 }

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/loadgen/loadgen/internal/awslocal"
+	"github.com/loadgen/loadgen/internal/testsupport/awstest"
 	"github.com/loadgen/loadgen/report"
 )
 
@@ -23,22 +23,9 @@ import (
 // the environment, as a user would with AWS_ENDPOINT_URL.
 func localAWS(t *testing.T) (*awslocal.Server, *cloudwatch.Client) {
 	t.Helper()
-	isolateAWS(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	srv := awslocal.New(awslocal.Options{})
-	base, err := awslocal.Start(ctx, "127.0.0.1:0", srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_ENDPOINT_URL", base)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKID")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "SECRET")
-	cw := cloudwatch.NewFromConfig(aws.Config{
-		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-	}, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(base) })
-	return srv, cw
+	ep := awstest.StartLive(t, awslocal.New(awslocal.Options{}), 3)
+	ep.SetEnv(t)
+	return ep.Server, ep.CloudWatch()
 }
 
 // publishWhileLoaded plays Container Insights for the test site: every

@@ -57,7 +57,7 @@ counters (transactions, failures, bytes, status codes), so those add up too.
 			thresholdsOK := rp.CheckThresholds(thresholds)
 			var errs []error
 			if jsonFile != "" {
-				if err := writeFileAtomic(jsonFile, rp.WriteJSON); err != nil {
+				if err := report.WriteFileAtomic(jsonFile, rp.WriteJSON); err != nil {
 					errs = append(errs, fmt.Errorf("write JSON report: %w", err))
 				}
 			}

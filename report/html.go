@@ -203,53 +203,30 @@ func verdictOf(rp *Report) *verdictView {
 	return v
 }
 
-// ThresholdRow is one threshold of the verdict: the expression, the
-// measured value and whether it held.
+// ThresholdRow is one --fail-on threshold of the verdict, formatted.
 type ThresholdRow struct {
 	Expression string
-	Measured   string
+	Measured   string // with its unit
 	Pass       bool
+	Note       string
 }
 
-// ThresholdRows reads the report's thresholds (the JSON report's
-// "thresholds" list of {expression, measured value, pass}) for the
-// verdict; none yet when the report has no such field. It reads the JSON
-// form so that the page shows them whatever Go type holds them.
+// ThresholdRows formats the report's thresholds for the verdict.
 func ThresholdRows(rp *Report) []ThresholdRow {
-	b, err := json.Marshal(rp)
-	if err != nil {
-		return nil
-	}
-	var doc struct {
-		Thresholds []map[string]any `json:"thresholds"`
-	}
-	if json.Unmarshal(b, &doc) != nil {
-		return nil
-	}
-	return thresholdRows(doc.Thresholds)
-}
-
-func thresholdRows(list []map[string]any) []ThresholdRow {
-	first := func(m map[string]any, keys ...string) any {
-		for _, k := range keys {
-			if v, ok := m[k]; ok {
-				return v
-			}
-		}
-		return nil
-	}
 	var rows []ThresholdRow
-	for _, m := range list {
-		r := ThresholdRow{Expression: fmt.Sprint(first(m, "expression", "expr"))}
-		switch v := first(m, "measured", "value", "actual").(type) {
-		case float64:
-			r.Measured = formatFloat(v)
-		case nil:
-			r.Measured = "?"
-		default:
-			r.Measured = fmt.Sprint(v)
+	for _, th := range rp.Thresholds {
+		r := ThresholdRow{Expression: th.Expression, Pass: th.Passed, Note: th.Note}
+		switch th.Unit {
+		case "", "count":
+			r.Measured = formatFloat(th.Measured)
+		case "MB/s", "ms":
+			r.Measured = formatFloat(th.Measured) + " " + th.Unit
+		default: // %, /s
+			r.Measured = formatFloat(th.Measured) + th.Unit
 		}
-		r.Pass, _ = first(m, "pass", "passed", "ok").(bool)
+		if th.Corrected {
+			r.Note = strings.TrimPrefix(r.Note+"; corrected latency (from the intended send time)", "; ")
+		}
 		rows = append(rows, r)
 	}
 	return rows

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -259,33 +258,24 @@ func TestAlarmSamplesOnePerDatapoint(t *testing.T) {
 	}
 }
 
-// TestThresholdRows: the verdict's slot for thresholds reads the JSON
-// report's "thresholds" list.
-func TestThresholdRows(t *testing.T) {
-	var list []map[string]any
-	if err := json.Unmarshal([]byte(`[{"expression":"p99 > 250ms","measured":312.5,"pass":false},{"expression":"errors > 1%","measured":"0.2%","pass":true}]`), &list); err != nil {
-		t.Fatal(err)
-	}
-	rows := thresholdRows(list)
-	if len(rows) != 2 || rows[0] != (ThresholdRow{"p99 > 250ms", "312.5", false}) || rows[1] != (ThresholdRow{"errors > 1%", "0.2%", true}) {
-		t.Fatalf("rows %+v", rows)
-	}
-	if got := ThresholdRows(synthetic(5, false).Report); got != nil {
-		t.Fatalf("a report without thresholds gives %+v", got)
-	}
+// TestThresholdsInTheVerdict: the --fail-on thresholds appear in the
+// verdict with their measured values and results.
+func TestThresholdsInTheVerdict(t *testing.T) {
 	p := synthetic(5, false)
-	p.Report.Alarm = nil
-	v, err := p.view()
-	if err != nil {
-		t.Fatal(err)
+	p.Report.Thresholds = []ThresholdResult{
+		{Expression: "p99 > 250ms", Metric: "p99", Op: ">", Limit: 250, Unit: "ms", Measured: 312.5, Passed: false},
+		{Expression: "errors > 1%", Metric: "errors", Op: ">", Limit: 1, Unit: "%", Measured: 0.2, Passed: true},
+		{Expression: "rate < 100", Metric: "rate", Op: "<", Limit: 100, Unit: "/s", Measured: 4000, Passed: true},
 	}
-	v.Thresholds = rows
-	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, v); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(buf.String(), `<tr class="fail"><td><code>p99 &gt; 250ms</code></td><td class="num">312.5</td><td>FAIL</td></tr>`) {
-		t.Fatalf("thresholds not rendered:\n%s", buf.String()[:2000])
+	_, html := render(t, p, t.TempDir())
+	for _, want := range []string{
+		`<tr class="fail"><td><code>p99 &gt; 250ms</code></td><td class="num">312.5 ms</td><td>CROSSED</td>`,
+		`<tr class="pass"><td><code>errors &gt; 1%</code></td><td class="num">0.2%</td><td>held</td>`,
+		`<td class="num">4000/s</td>`,
+	} {
+		if !bytes.Contains(html, []byte(want)) {
+			t.Errorf("the page lacks %s", want)
+		}
 	}
 }
 

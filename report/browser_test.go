@@ -162,6 +162,10 @@ func TestScreenshot(t *testing.T) {
 		dir = t.TempDir()
 	}
 	p := synthetic(180, true)
+	p.Report.Thresholds = []ThresholdResult{
+		{Expression: "p99 > 250ms", Unit: "ms", Measured: p.Report.LatencyMs.P99, Passed: true, Corrected: true},
+		{Expression: "errors > 0.01%", Unit: "%", Measured: 0.02, Passed: false},
+	}
 	path, _ := render(t, p, t.TempDir())
 	pg := browsertest.Open(t, path, 1280, 800)
 	browsertest.CheckCharts(t, pg, "throughput", "errors", "latency", "distribution", "alarm")

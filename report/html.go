@@ -62,6 +62,7 @@ type view struct {
 	Notes      []string
 	Verdict    *verdictView
 	Thresholds []ThresholdRow
+	Crossed    int // thresholds that failed the run
 	StatusRows []countRow
 	ErrorRows  []countRow
 	Attempts   int64
@@ -117,6 +118,11 @@ func (p *Page) view() (*view, error) {
 		Data:         template.JS(blob),
 		UPlotVersion: UPlotVersion,
 		Generated:    clockUTC(time.Now().UTC().Format(time.RFC3339Nano)),
+	}
+	for _, th := range v.Thresholds {
+		if !th.Pass {
+			v.Crossed++
+		}
 	}
 	if len(p.Command) == 0 {
 		v.Command = ""

@@ -269,9 +269,10 @@ func TestThresholdsInTheVerdict(t *testing.T) {
 	}
 	_, html := render(t, p, t.TempDir())
 	for _, want := range []string{
-		`<tr class="fail"><td><code>p99 &gt; 250ms</code></td><td class="num">312.5 ms</td><td>CROSSED</td>`,
-		`<tr class="pass"><td><code>errors &gt; 1%</code></td><td class="num">0.2%</td><td>held</td>`,
+		`<tr class="fail"><td><code>p99 &gt; 250ms</code></td><td class="num">312.5 ms</td><td class="result">CROSSED</td>`,
+		`<tr class="pass"><td><code>errors &gt; 1%</code></td><td class="num">0.2%</td><td class="result">held</td>`,
 		`<td class="num">4000/s</td>`,
+		`1 of 3 thresholds crossed: the run failed.`,
 	} {
 		if !bytes.Contains(html, []byte(want)) {
 			t.Errorf("the page lacks %s", want)

@@ -22,7 +22,7 @@ func TestHTMLFlagAndReportCommand(t *testing.T) {
 	s := newSite(t)
 	dir := t.TempDir()
 	in := func(name string) string { return filepath.Join(dir, name) }
-	r := runCLI(t, nil, "-c", "3", "-t", "2S", "-q", "--rate", "300", "--uncorrected", "-H", "Authorization: Bearer s3cret",
+	r := runCLI(t, nil, "-c", "3", "-t", "2S", "-q", "--rate", "300", "--uncorrected", "-H", "Authorization: Bearer s3cret", "--fail-on", "p99 > 10s",
 		"--json", in("run.json"), "--hlog", in("run.hlog"), "--html", in("run.html"), "-i", "-f", writeURLs(t, dir, s.URL))
 	if r.code != 0 {
 		t.Fatalf("run: %d %s", r.code, r.stderr)
@@ -41,6 +41,9 @@ func TestHTMLFlagAndReportCommand(t *testing.T) {
 	pg := browsertest.Open(t, in("run.html"), 1280, 800)
 	browsertest.CheckCharts(t, pg, "throughput", "errors", "latency", "distribution")
 	browsertest.CheckNumbers(t, pg, reportJSON)
+	if th := browsertest.Eval[string](t, pg, `document.querySelector("#thresholds tbody").textContent`); !strings.HasPrefix(th, "p99 > 10s") || !strings.Contains(th, "held") {
+		t.Errorf("thresholds in the verdict: %q", th)
+	}
 
 	for _, c := range []struct {
 		files  []string

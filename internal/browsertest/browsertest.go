@@ -134,6 +134,14 @@ func (p *Page) Problems() []string {
 	return append([]string(nil), p.problems...)
 }
 
+// Reload loads the page again.
+func Reload(t testing.TB, p *Page) {
+	t.Helper()
+	if err := chromedp.Do(p.Ctx, chromedp.Reload()); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+}
+
 // Eval evaluates a JavaScript expression in the page and decodes its value.
 func Eval[T any](t testing.TB, p *Page, expr string) T {
 	t.Helper()

@@ -37,6 +37,7 @@ type Runner struct {
 	exited chan struct{} // a user's goroutine ended
 	ivLat  *intervals    // with OnInterval: the previous interval boundary's totals
 	ivRaw  *intervals
+	ivCnt  ivCounts // with OnInterval: the previous boundary's counters
 
 	// What users record into and borrow (doc.go).
 	shards    *shards
@@ -99,13 +100,13 @@ func New(targets []Target, opts Options) (*Runner, error) {
 		return nil, fmt.Errorf("reps must not be negative, got %d", opts.Reps)
 	}
 	if opts.Timeout <= 0 {
-		opts.Timeout = 30 * time.Second
+		opts.Timeout = DefaultTimeout
 	}
 	if opts.MaxRedirect <= 0 {
-		opts.MaxRedirect = 10
+		opts.MaxRedirect = DefaultMaxRedirect
 	}
 	if opts.Protocol == "" {
-		opts.Protocol = "HTTP/1.1"
+		opts.Protocol = DefaultProtocol
 	}
 	if opts.Protocol != "HTTP/1.1" && opts.Protocol != "HTTP/1.0" {
 		return nil, fmt.Errorf("protocol must be HTTP/1.1 or HTTP/1.0, got %q", opts.Protocol)
@@ -352,6 +353,7 @@ func (r *Runner) grow() int {
 func (r *Runner) collect(from, to time.Time) {
 	iv := Interval{Start: from, End: to, Latency: hdrhistogram.New(1, r.highest, 3)}
 	r.ivLat.next(r.shards.latencies(false), iv.Latency)
+	r.ivCnt.next(r.shards.sum(), &iv)
 	iv.Latency.SetStartTimeMs(from.UnixMilli())
 	iv.Latency.SetEndTimeMs(to.UnixMilli())
 	if r.ivRaw != nil {

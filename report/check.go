@@ -57,10 +57,10 @@ func (rp *Report) Check() error {
 
 // check is Latency's part of Check.
 func (l Latency) check(name string) error {
-	ordered := []float64{l.Min, l.P50, l.P90, l.P99, l.P999, l.Max}
+	ordered := []float64{l.Min, l.P50, l.P90, l.P95, l.P99, l.P999, l.Max}
 	for i := 1; i < len(ordered); i++ {
 		if ordered[i] < ordered[i-1] {
-			return fmt.Errorf("%s: min, p50, p90, p99, p99.9, max out of order: %v", name, ordered)
+			return fmt.Errorf("%s: min, p50, p90, p95, p99, p99.9, max out of order: %v", name, ordered)
 		}
 	}
 	if l.Mean < l.Min || l.Mean > l.Max {

@@ -66,6 +66,8 @@ type Report struct {
 	LatencyMsUncorrected *Latency `json:"latency_ms_uncorrected,omitempty"`
 	// Merged is set by `loadgen merge`: where the figures came from.
 	Merged *Merged `json:"merged,omitempty"`
+	// Thresholds are the --fail-on expressions decided on this report.
+	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 }
 
 // Rate is the open model's schedule and how well it was kept.
@@ -90,12 +92,13 @@ type Address struct {
 }
 
 // Latency holds latency statistics in milliseconds. Every report keeps
-// min <= p50 <= p90 <= p99 <= p99.9 <= max and min <= mean <= max.
+// min <= p50 <= p90 <= p95 <= p99 <= p99.9 <= max and min <= mean <= max.
 type Latency struct {
 	Min  float64 `json:"min"`
 	Mean float64 `json:"mean"`
 	P50  float64 `json:"p50"`
 	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
 	P99  float64 `json:"p99"`
 	P999 float64 `json:"p99_9"`
 	Max  float64 `json:"max"`
@@ -190,7 +193,7 @@ func latencyOf(h *hdrhistogram.Histogram, lo, hi, sum time.Duration) Latency {
 	p := func(q float64) float64 { return within(float64(h.ValueAtPercentile(q)) / 1e3) }
 	return Latency{
 		Min: round(minMs, 3), Mean: within(meanMs), Max: round(maxMs, 3),
-		P50: p(50), P90: p(90), P99: p(99), P999: p(99.9),
+		P50: p(50), P90: p(90), P95: p(95), P99: p(99), P999: p(99.9),
 	}
 }
 

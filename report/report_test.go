@@ -10,7 +10,6 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/loadgen/loadgen/loadgen"
-	"github.com/loadgen/loadgen/verify"
 )
 
 func sampleResult() *loadgen.Result {
@@ -22,7 +21,9 @@ func sampleResult() *loadgen.Result {
 	return &loadgen.Result{
 		Start: start, End: start.Add(10 * time.Second), Elapsed: 10 * time.Second, Users: 4,
 		Transactions: 1000, Successful: 990, Failed: 10, HTTPErrors: 10, Bytes: 5 << 20,
-		SumLatency: 20 * time.Second, Shortest: 100 * time.Microsecond, Longest: 100 * time.Millisecond,
+		// The latencies' sum as a run keeps it (exact; the histogram's
+		// values add up to 50.05 s): a mean of 50 ms.
+		SumLatency: 50 * time.Second, Shortest: 100 * time.Microsecond, Longest: 100 * time.Millisecond,
 		Latency: h, Status: map[int]int64{200: 990, 503: 10},
 		Errors:       map[string]int64{"timeout": 10, "refused": 0, "reset": 0, "dns": 0, "tls": 0, "other": 0},
 		ErrorSamples: map[string]string{"timeout": "GET http://x/: i/o timeout"},
@@ -36,10 +37,10 @@ func TestSiegeFieldsFollowSiegesDefinitions(t *testing.T) {
 		"availability":     {rp.Availability, 99.01}, // 1000 / (1000 + 10)
 		"elapsed":          {rp.ElapsedTime, 10},
 		"data MB":          {rp.DataTransferred, 5},
-		"response time s":  {rp.ResponseTime, 0.02}, // 20 s / 1000
+		"response time s":  {rp.ResponseTime, 0.05}, // 50 s / 1000
 		"transaction rate": {rp.TransactionRate, 100},
 		"throughput MB/s":  {rp.Throughput, 0.5},
-		"concurrency":      {rp.Concurrency, 2}, // 20 s of transactions over 10 s
+		"concurrency":      {rp.Concurrency, 5}, // 50 s of transactions over 10 s
 		"longest s":        {rp.LongestTransaction, 0.1},
 		"p50 ms":           {rp.LatencyMs.P50, 50},
 		"p99 ms":           {rp.LatencyMs.P99, 99},
@@ -56,7 +57,7 @@ func TestSiegeFieldsFollowSiegesDefinitions(t *testing.T) {
 	if err := rp.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Transactions:\t\t        1000 hits", "Availability:\t\t       99.01 %", "Concurrency:\t\t        2.00",
+	for _, want := range []string{"Transactions:\t\t        1000 hits", "Availability:\t\t       99.01 %", "Concurrency:\t\t        5.00",
 		"HTTP responses:\t\t2xx 990, 5xx 10", "by code:\t\t200 990, 503 10", "timeout 10, refused 0", "first timeout:\tGET http://x/: i/o timeout"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, text.String())
@@ -87,11 +88,11 @@ func TestEmptyRunHasNoNaN(t *testing.T) {
 func TestAlarmVerdictText(t *testing.T) {
 	rp := New(sampleResult(), "test", 1)
 	at := time.Date(2026, 11, 25, 10, 0, 7, 0, time.UTC)
-	rp.SetAlarm(verify.Verdict{
-		Alarm: "cpu-high", Fired: true, FiredAt: at, TimeToAlarm: 7 * time.Second, FinalState: "ALARM",
-		Changes:   []verify.StateChange{{Time: at, From: "OK", To: "ALARM", Reason: "Threshold Crossed: 1 out of the last 1 datapoints"}},
+	rp.Alarm = &Alarm{
+		Name: "cpu-high", Fired: true, FiredAt: at.Format(time.RFC3339Nano), TimeToAlarm: 7, FinalState: "ALARM",
+		Changes:   []AlarmChange{{Time: at.Format(time.RFC3339Nano), From: "OK", To: "ALARM", Reason: "Threshold Crossed: 1 out of the last 1 datapoints"}},
 		Threshold: 50, Comparison: "GreaterThanThreshold", Period: 60, EvaluationPeriods: 1, DatapointsToAlarm: 1,
-	})
+	}
 	var text bytes.Buffer
 	_ = rp.WriteText(&text)
 	for _, want := range []string{"Alarm cpu-high:", "OK -> ALARM  Threshold Crossed", "ALARM reached 7.0 s after the load started"} {
@@ -102,8 +103,7 @@ func TestAlarmVerdictText(t *testing.T) {
 	if rp.Alarm.TimeToAlarm != 7 || rp.Alarm.FiredAt != "2026-11-25T10:00:07Z" {
 		t.Errorf("%+v", rp.Alarm)
 	}
-	v := verify.Verdict{Alarm: "cpu-high", FinalState: "OK", Diagnosis: "latest values 31.2, 35.0 never exceeded 50"}
-	a := NewAlarm(v)
+	a := &Alarm{Name: "cpu-high", FinalState: "OK", Diagnosis: "latest values 31.2, 35.0 never exceeded 50"}
 	if txt := a.Text(); !strings.Contains(txt, "did not reach ALARM (state OK)") || !strings.Contains(txt, "Why:\t\t\tlatest values") {
 		t.Errorf("%s", txt)
 	}

@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"text/template"
 	"time"
+
+	"github.com/loadgen/loadgen/internal/demoapp"
 )
 
 // config is the harness's command line.
@@ -77,7 +79,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.bombardier, "bombardier", "bombardier", "bombardier binary")
 	fs.StringVar(&c.nginx, "nginx", "nginx", "nginx binary")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of each client run")
-	fs.IntVar(&c.rounds, "rounds", 3, "interleaved rounds per setting")
+	fs.IntVar(&c.rounds, "rounds", 5, "interleaved rounds per setting (loadgen compare needs 4 or more per side to call a change significant)")
 	fs.StringVar(&conns, "conns", "50,200", "connection counts, comma-separated")
 	fs.StringVar(&sweep, "sweep", "1000,10000", "more connection counts for the first page only (with -conns' counts, the memory and throughput sweep); empty: none")
 	fs.IntVar(&c.hlogConns, "hlog-conns", 5000, "also run loadgen with and without --hlog at this many connections (client CPU per request); 0: no")
@@ -151,6 +153,10 @@ func run(ctx context.Context, cfg *config) error {
 	}
 	fmt.Printf("nginx pid %d on %s (1 worker%s); clients: %s; %d round(s) of %s; conns %v (and %v on %s); pages %v\n",
 		srv.cmd.Process.Pid, srv.base, pinNote(cfg.pin), strings.Join(cfg.tools, ", "), cfg.rounds, cfg.duration, cfg.conns, cfg.sweep, cfg.pages[0], cfg.pages)
+	rec := &recorder{out: cfg.outDir}
+	if err := rec.start(); err != nil {
+		return err
+	}
 	var runs []*runResult
 	for i, page := range cfg.pages {
 		conns := cfg.conns
@@ -158,7 +164,7 @@ func run(ctx context.Context, cfg *config) error {
 			conns = union(cfg.conns, cfg.sweep)
 		}
 		for _, c := range conns {
-			rs, err := runSetting(ctx, cfg, srv, page, c, cfg.tools)
+			rs, err := runSetting(ctx, cfg, srv, rec, page, c, cfg.tools)
 			runs = append(runs, rs...)
 			if err != nil {
 				return err
@@ -167,7 +173,7 @@ func run(ctx context.Context, cfg *config) error {
 	}
 	var hlogRuns []*runResult
 	if cfg.hlogConns > 0 {
-		rs, err := runSetting(ctx, cfg, srv, cfg.pages[0], cfg.hlogConns, []string{"loadgen", "loadgen-hlog"})
+		rs, err := runSetting(ctx, cfg, srv, rec, cfg.pages[0], cfg.hlogConns, []string{"loadgen", "loadgen-hlog"})
 		hlogRuns = rs
 		if err != nil {
 			return err
@@ -190,12 +196,12 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	fmt.Printf("\nwrote %s and %s\n", filepath.Join(cfg.outDir, "results.json"), filepath.Join(cfg.outDir, "results.md"))
-	return nil
+	return rec.finish(ctx, cfg)
 }
 
 // runSetting runs the tools in turn, cfg.rounds times, on one page and
 // connection count; counts the process may not open are skipped with a note.
-func runSetting(ctx context.Context, cfg *config, srv *server, page string, conns int, tools []string) ([]*runResult, error) {
+func runSetting(ctx context.Context, cfg *config, srv *server, rec *recorder, page string, conns int, tools []string) ([]*runResult, error) {
 	if limit := fileLimit(); limit > 0 && conns+256 > limit {
 		fmt.Printf("  skipping %d connections: needs 'ulimit -n' of %d or more (the limit is %d)\n", conns, conns+256, limit)
 		return nil, nil
@@ -216,6 +222,9 @@ func runSetting(ctx context.Context, cfg *config, srv *server, page string, conn
 			}
 			runs = append(runs, r)
 			fmt.Println(r.line())
+			if err := rec.save(cfg, r); err != nil {
+				return runs, err
+			}
 			// Let sockets settle between clients (longer after many connections).
 			time.Sleep(500*time.Millisecond + time.Duration(conns/10)*time.Millisecond)
 		}
@@ -290,6 +299,9 @@ func startNginx(ctx context.Context, cfg *config) (*server, error) {
 	// directory must stay readable for them.
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, err
+	}
+	if root, err = writePages(root, filepath.Join(dir, "www")); err != nil {
+		return nil, fmt.Errorf("write the pages: %w", err)
 	}
 	port, err := freePort()
 	if err != nil {
@@ -434,4 +446,26 @@ func parseInts(s string) ([]int, error) {
 		return nil, errors.New("empty list")
 	}
 	return out, nil
+}
+
+// writePages fills the page root: the small page from bench/www, and the
+// frontend page with its image as internal/demoapp renders them (never a
+// hand copy, so the benchmark loads what the demo serves).
+func writePages(src, root string) (string, error) {
+	small, err := os.ReadFile(filepath.Join(src, "index.html"))
+	if err != nil {
+		return "", err
+	}
+	page, assetPath, asset := demoapp.StaticPage(demoapp.Config{})
+	files := map[string][]byte{"index.html": small, "frontend.html": page, strings.TrimPrefix(assetPath, "/"): asset}
+	for name, body := range files {
+		path := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(path, body, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return root, nil
 }

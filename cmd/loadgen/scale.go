@@ -3,34 +3,31 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
-
-	"github.com/spf13/pflag"
-	"github.com/valyala/fasthttp"
 
 	"github.com/loadgen/loadgen/loadgen"
 )
 
-// scaleFlags are the flags about where connections go.
-type scaleFlags struct {
-	resolve []string
-}
+// pinList is --resolve: each value, in curl's syntax, adds to Options.Pins.
+type pinList struct{ pins *[]loadgen.Pin }
 
-func (sf *scaleFlags) register(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&sf.resolve, "resolve", nil, "HOST:PORT:ADDR[,ADDR...]: connect to these addresses for HOST:PORT instead of asking DNS, as curl's --resolve (repeatable); Host and TLS name stay HOST")
-}
-
-// apply parses the pins into the run's options.
-func (sf *scaleFlags) apply(o *loadgen.Options) error {
-	for _, s := range sf.resolve {
-		p, err := loadgen.ParsePin(s)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		o.Pins = append(o.Pins, p)
+func (v pinList) String() string {
+	if v.pins == nil {
+		return ""
 	}
+	s := make([]string, len(*v.pins))
+	for i, p := range *v.pins {
+		s[i] = p.String()
+	}
+	return strings.Join(s, " ")
+}
+func (v pinList) Type() string { return "HOST:PORT:ADDR" }
+func (v pinList) Set(s string) error {
+	p, err := loadgen.ParsePin(s)
+	if err != nil {
+		return err
+	}
+	*v.pins = append(*v.pins, p)
 	return nil
 }
 
@@ -50,25 +47,4 @@ func newRunnerErr(err error, o *loadgen.Options) error {
 		per = fmt.Sprintf(" (a connection per user and host, %d hosts)", le.Need/max(le.Users, 1))
 	}
 	return usageErr("%s needs %d descriptors%s; this process may open %d: raise 'ulimit -n'", flag, le.Need, per, le.MayOpen)
-}
-
-// pinnedDial is the -g/-p client's dialler when pins are given: a pinned
-// host and port connect to the pin's first address.
-func pinnedDial(pins []loadgen.Pin) fasthttp.DialFunc {
-	if len(pins) == 0 {
-		return nil
-	}
-	return func(addr string) (net.Conn, error) {
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range pins {
-			if strings.EqualFold(p.Host, host) && strconv.Itoa(int(p.Port)) == port {
-				addr = net.JoinHostPort(p.Addrs[0].String(), port)
-				break
-			}
-		}
-		return fasthttp.Dial(addr)
-	}
 }

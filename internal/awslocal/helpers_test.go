@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/encoding/cbor"
 )
 
@@ -65,6 +67,8 @@ type fixture struct {
 	url   string
 	cw    *cloudwatch.Client
 	cfn   *cloudformation.Client
+	sts   *sts.Client
+	iam   *iam.Client
 }
 
 func newFixture(t *testing.T, opts Options) *fixture {
@@ -79,6 +83,8 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	f := &fixture{clock: clk, srv: s, url: hs.URL}
 	f.cw = cloudwatch.NewFromConfig(sdkConfig(1), func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	f.cfn = cloudformation.NewFromConfig(sdkConfig(1), func(o *cloudformation.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+	f.sts = sts.NewFromConfig(sdkConfig(1), func(o *sts.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+	f.iam = iam.NewFromConfig(sdkConfig(1), func(o *iam.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	return f
 }
 

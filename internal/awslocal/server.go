@@ -57,6 +57,10 @@ type Server struct {
 	histSeq   uint64
 	series    map[string]*series
 	lastPrune time.Time
+
+	identity CallerIdentity   // STS
+	roles    map[string]*role // IAM, by name
+	roleSeq  int
 }
 
 type injection struct {
@@ -79,6 +83,8 @@ func New(opts Options) *Server {
 		alarms:        map[string]*alarm{},
 		history:       map[string][]historyItem{},
 		series:        map[string]*series{},
+		identity:      defaultIdentity,
+		roles:         map[string]*role{},
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -1,6 +1,7 @@
 package workshop
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -90,4 +91,11 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// WriteJSON writes the report as indented JSON (schema loadgen.check/v1).
+func (r Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
 }

@@ -91,7 +91,7 @@ fire in time; 2 usage error or bad URL file; 3 the run could not start; 130 Ctrl
 
 // subcommands lists the commands besides the load run; each file adds its own.
 func (a *app) subcommands() []*cobra.Command {
-	return []*cobra.Command{a.versionCommand(), a.crawlCommand(), a.urlCommand(), a.alarmCommand(), a.demoCommand(), a.demoSiteCommand(), a.mergeCommand()}
+	return []*cobra.Command{a.versionCommand(), a.crawlCommand(), a.urlCommand(), a.alarmCommand(), a.demoCommand(), a.demoSiteCommand(), a.mergeCommand(), a.checkCommand()}
 }
 
 func (a *app) versionCommand() *cobra.Command {

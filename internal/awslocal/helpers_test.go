@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/encoding/cbor"
@@ -69,6 +70,7 @@ type fixture struct {
 	cfn   *cloudformation.Client
 	sts   *sts.Client
 	iam   *iam.Client
+	ecs   *ecs.Client
 }
 
 func newFixture(t *testing.T, opts Options) *fixture {
@@ -85,6 +87,7 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	f.cfn = cloudformation.NewFromConfig(sdkConfig(1), func(o *cloudformation.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	f.sts = sts.NewFromConfig(sdkConfig(1), func(o *sts.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	f.iam = iam.NewFromConfig(sdkConfig(1), func(o *iam.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+	f.ecs = ecs.NewFromConfig(sdkConfig(1), func(o *ecs.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	return f
 }
 

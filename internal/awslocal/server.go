@@ -61,6 +61,7 @@ type Server struct {
 	identity CallerIdentity   // STS
 	roles    map[string]*role // IAM, by name
 	roleSeq  int
+	clusters map[string]*cluster // ECS, by name
 }
 
 type injection struct {
@@ -85,6 +86,7 @@ func New(opts Options) *Server {
 		series:        map[string]*series{},
 		identity:      defaultIdentity,
 		roles:         map[string]*role{},
+		clusters:      map[string]*cluster{},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -190,6 +192,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Path == "/" || r.URL.Path == "" {
+		if target := r.Header.Get("X-Amz-Target"); target != "" {
+			s.serveJSON(w, r, target)
+			return
+		}
 		s.serveQuery(w, r)
 		return
 	}

@@ -30,7 +30,8 @@ func (r Report) WriteText(w io.Writer) error {
 	for _, s := range r.Steps {
 		shown[s.Step] = true
 	}
-	pad := strings.Repeat(" ", 4+3+width+1)
+	// Under the detail: symbol, space, number (2), space, name, space.
+	pad := strings.Repeat(" ", 1+1+2+1+width+1)
 	for _, s := range r.Steps {
 		fmt.Fprintf(&b, "%s %2d %-*s %s\n", s.Status.Symbol(), s.Number, width, s.Step, s.Detail)
 		for _, n := range s.Notes {

@@ -2,6 +2,7 @@ package workshop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/smithy-go"
 )
 
 // QueryOptions bound the Logs Insights step.
@@ -111,6 +113,9 @@ func queryResult(query string, out *cloudwatchlogs.GetQueryResultsOutput) QueryR
 // Table renders the first n rows as the console's table does: a # column,
 // then the fields.
 func (r QueryResult) Table(n int) []string {
+	if len(r.Rows) == 0 {
+		return []string{"(no rows)"}
+	}
 	head := append([]string{"#"}, r.Columns...)
 	rows := [][]string{head}
 	for i, row := range r.Rows {
@@ -147,48 +152,80 @@ func (r QueryResult) Table(n int) []string {
 // The rows are shown as the console shows them.
 //
 // The chapter's second query puts `filter Type="Task"` after `stats`. On
-// AWS each command works on the output of the one before, and the rows
-// that stats makes have only its own fields (Avg_Memory, Avg_CPU, bin(5m)),
-// so when the query as written gives no rows the step says so and runs it
-// with the filter first, which is what the chapter's screenshot shows; that
-// form must then give rows.
+// AWS each command works on the output of the one before, and after a stats
+// command only the fields it defines may be used (Avg_Memory, Avg_CPU,
+// bin(5m)), so AWS rejects the query as written (MalformedQueryException),
+// or, were it accepted, it could give no rows. In either case the step says
+// so and runs it with the filter first, which is what the chapter's
+// screenshot shows; that form must then give rows.
 func CheckQueries(ctx context.Context, api InsightsAPI, c Cluster, service, region string, now time.Time, o QueryOptions) Result {
 	o = o.withDefaults()
 	group := PerformanceLogGroup(c.Name)
-	start := now.Add(-o.Range)
 	res := Result{Status: Pass}
 	var counts []string
 	for _, q := range []string{QueryTasksPerService, QueryTaskAverages} {
-		qr, err := RunQuery(ctx, api, group, q, start, now, o)
+		qr, err := runAsWritten(ctx, api, group, q, now, o, &res)
 		if err != nil {
 			r := failure(err, noDataFix(c, service, region)...)
 			r.Detail = fmt.Sprintf("%s: %s", firstLine(q), r.Detail)
-			r.Output = res.Output
+			r.Output, r.Notes = res.Output, res.Notes
 			return r
 		}
-		res.Output = append(res.Output, indentQuery(q)...)
-		res.Output = append(res.Output, indent(qr.Table(o.Rows), "  ")...)
-		if qr.Status != string(logtypes.QueryStatusComplete) {
+		switch {
+		case qr.Status != string(logtypes.QueryStatusComplete):
 			res.Status, res.Fix = Fail, []string{"run loadgen check again; if it persists, run the query in the console (CloudWatch > Logs Insights)"}
-			counts = append(counts, fmt.Sprintf("%q ended %s", firstLine(q), qr.Status))
-			continue
-		}
-		if len(qr.Rows) == 0 && q == QueryTaskAverages {
-			alt, err := RunQuery(ctx, api, group, queryTaskAveragesFilterFirst, start, now, o)
-			if err == nil && alt.Status == string(logtypes.QueryStatusComplete) {
-				res.Notes = append(res.Notes, `as written, "| filter Type="Task"" runs after stats, whose rows have no Type field, so AWS returns no rows; with the filter first (as the screenshot shows) it gives:`)
-				res.Output = append(res.Output, indentQuery(queryTaskAveragesFilterFirst)...)
-				res.Output = append(res.Output, indent(alt.Table(o.Rows), "  ")...)
-				qr = alt
+			counts = append(counts, fmt.Sprintf("%q ended %s", firstLine(qr.Query), qr.Status))
+		case len(qr.Rows) == 0:
+			if res.Status == Pass {
+				res.Status, res.Fix = Fail, noDataFix(c, service, region)
 			}
-		}
-		counts = append(counts, fmt.Sprintf("%d rows", len(qr.Rows)))
-		if len(qr.Rows) == 0 && res.Status == Pass {
-			res.Status, res.Fix = Fail, noDataFix(c, service, region)
+			counts = append(counts, "no rows")
+		default:
+			counts = append(counts, fmt.Sprintf("%d %s", len(qr.Rows), plural(len(qr.Rows), "row", "rows")))
 		}
 	}
-	res.Detail = fmt.Sprintf("both queries over %s, last %s: %s", group, o.Range, strings.Join(counts, ", "))
+	res.Detail = fmt.Sprintf("the chapter's two queries over %s, last %s: %s", group, minutes(o.Range), strings.Join(counts, ", "))
 	return res
+}
+
+// rewritten maps a chapter query to the form that works on AWS, where the
+// query as written does not.
+var rewritten = map[string]string{QueryTaskAverages: queryTaskAveragesFilterFirst}
+
+// runAsWritten runs q and adds it and its rows to res.Output. When AWS
+// rejects q as malformed, or it gives no rows, and q has a rewritten form,
+// it says why in res.Notes and runs that form instead.
+func runAsWritten(ctx context.Context, api InsightsAPI, group, q string, now time.Time, o QueryOptions, res *Result) (QueryResult, error) {
+	qr, err := RunQuery(ctx, api, group, q, now.Add(-o.Range), now, o)
+	alt, ok := rewritten[q]
+	res.Output = append(res.Output, indentQuery(q)...)
+	switch {
+	case ok && apiCode(err) == "MalformedQueryException":
+		res.Notes = append(res.Notes, fmt.Sprintf("AWS rejects the query %q as written (%s): after stats only the fields it defines exist, so the filter must come first, as the chapter's screenshot shows", firstLine(q), apiMessage(err)))
+	case ok && err == nil && qr.Status == string(logtypes.QueryStatusComplete) && len(qr.Rows) == 0:
+		res.Output = append(res.Output, indent(qr.Table(o.Rows), "  ")...)
+		res.Notes = append(res.Notes, fmt.Sprintf("the query %q gives no rows as written: its filter runs after stats, whose rows have no Type field, so the filter must come first, as the chapter's screenshot shows", firstLine(q)))
+	case err != nil:
+		return qr, err
+	default:
+		res.Output = append(res.Output, indent(qr.Table(o.Rows), "  ")...)
+		return qr, nil
+	}
+	res.Output = append(res.Output, indentQuery(alt)...)
+	qr, err = RunQuery(ctx, api, group, alt, now.Add(-o.Range), now, o)
+	if err == nil {
+		res.Output = append(res.Output, indent(qr.Table(o.Rows), "  ")...)
+	}
+	return qr, err
+}
+
+// apiMessage returns the AWS error message of err, or its text.
+func apiMessage(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+	}
+	return oneLine(err)
 }
 
 func firstLine(s string) string {

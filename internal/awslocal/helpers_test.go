@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -71,6 +72,7 @@ type fixture struct {
 	sts   *sts.Client
 	iam   *iam.Client
 	ecs   *ecs.Client
+	logs  *cloudwatchlogs.Client
 }
 
 func newFixture(t *testing.T, opts Options) *fixture {
@@ -88,6 +90,7 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	f.sts = sts.NewFromConfig(sdkConfig(1), func(o *sts.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	f.iam = iam.NewFromConfig(sdkConfig(1), func(o *iam.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	f.ecs = ecs.NewFromConfig(sdkConfig(1), func(o *ecs.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+	f.logs = cloudwatchlogs.NewFromConfig(sdkConfig(1), func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	return f
 }
 

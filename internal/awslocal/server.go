@@ -62,6 +62,11 @@ type Server struct {
 	roles    map[string]*role // IAM, by name
 	roleSeq  int
 	clusters map[string]*cluster // ECS, by name
+
+	logGroups map[string]*logGroup // CloudWatch Logs, by name
+	logSeq    uint64
+	queries   map[string]*insightsQuery // Logs Insights, by id
+	querySeq  uint64
 }
 
 type injection struct {
@@ -87,6 +92,8 @@ func New(opts Options) *Server {
 		identity:      defaultIdentity,
 		roles:         map[string]*role{},
 		clusters:      map[string]*cluster{},
+		logGroups:     map[string]*logGroup{},
+		queries:       map[string]*insightsQuery{},
 	}
 	if s.now == nil {
 		s.now = time.Now

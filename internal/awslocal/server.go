@@ -67,6 +67,10 @@ type Server struct {
 	logSeq    uint64
 	queries   map[string]*insightsQuery // Logs Insights, by id
 	querySeq  uint64
+
+	topics map[string]*snsTopic // SNS, by ARN
+	subs   map[string]*snsSub   // by ARN
+	subSeq uint64
 }
 
 type injection struct {
@@ -94,6 +98,8 @@ func New(opts Options) *Server {
 		clusters:      map[string]*cluster{},
 		logGroups:     map[string]*logGroup{},
 		queries:       map[string]*insightsQuery{},
+		topics:        map[string]*snsTopic{},
+		subs:          map[string]*snsSub{},
 	}
 	if s.now == nil {
 		s.now = time.Now

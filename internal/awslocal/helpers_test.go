@@ -16,8 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/encoding/cbor"
 )
@@ -71,6 +73,8 @@ type fixture struct {
 	sts   *sts.Client
 	iam   *iam.Client
 	ecs   *ecs.Client
+	logs  *cloudwatchlogs.Client
+	sns   *sns.Client
 }
 
 func newFixture(t *testing.T, opts Options) *fixture {
@@ -88,6 +92,8 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	f.sts = sts.NewFromConfig(sdkConfig(1), func(o *sts.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	f.iam = iam.NewFromConfig(sdkConfig(1), func(o *iam.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	f.ecs = ecs.NewFromConfig(sdkConfig(1), func(o *ecs.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+	f.sns = sns.NewFromConfig(sdkConfig(1), func(o *sns.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+	f.logs = cloudwatchlogs.NewFromConfig(sdkConfig(1), func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	return f
 }
 

@@ -32,6 +32,7 @@ var jsonServices = map[string]*jsonService{}
 func init() {
 	for _, svc := range []*jsonService{
 		{target: "AmazonEC2ContainerServiceV20141113", contentType: "application/x-amz-json-1.1", ops: ecsOps},
+		{target: "Logs_20140328", contentType: "application/x-amz-json-1.1", ops: logsOps},
 	} {
 		jsonServices[svc.target] = svc
 	}

@@ -40,6 +40,7 @@ var queryServices = map[string]*queryService{
 		"CreateStack":    (*Server).createStack,
 		"DeleteStack":    (*Server).deleteStack,
 	}},
+	"sns": {signingName: "sns", version: "2010-03-31", xmlns: "http://sns.amazonaws.com/doc/2010-03-31/", ops: snsOps},
 	"iam": {signingName: "iam", version: "2010-05-08", xmlns: "https://iam.amazonaws.com/doc/2010-05-08/", ops: iamOps},
 	"sts": {signingName: "sts", version: "2011-06-15", xmlns: "https://sts.amazonaws.com/doc/2011-06-15/", ops: stsOps},
 }

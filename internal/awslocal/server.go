@@ -62,6 +62,15 @@ type Server struct {
 	roles    map[string]*role // IAM, by name
 	roleSeq  int
 	clusters map[string]*cluster // ECS, by name
+
+	logGroups map[string]*logGroup // CloudWatch Logs, by name
+	logSeq    uint64
+	queries   map[string]*insightsQuery // Logs Insights, by id
+	querySeq  uint64
+
+	topics map[string]*snsTopic // SNS, by ARN
+	subs   map[string]*snsSub   // by ARN
+	subSeq uint64
 }
 
 type injection struct {
@@ -87,6 +96,10 @@ func New(opts Options) *Server {
 		identity:      defaultIdentity,
 		roles:         map[string]*role{},
 		clusters:      map[string]*cluster{},
+		logGroups:     map[string]*logGroup{},
+		queries:       map[string]*insightsQuery{},
+		topics:        map[string]*snsTopic{},
+		subs:          map[string]*snsSub{},
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -168,7 +168,7 @@ func CheckQueries(ctx context.Context, api InsightsAPI, c Cluster, service, regi
 		if err != nil {
 			r := failure(err, noDataFix(c, service, region)...)
 			r.Detail = fmt.Sprintf("%s: %s", firstLine(q), r.Detail)
-			r.Output, r.Notes = res.Output, res.Notes
+			r.Output = res.Output
 			return r
 		}
 		switch {
@@ -194,17 +194,20 @@ var rewritten = map[string]string{QueryTaskAverages: queryTaskAveragesFilterFirs
 
 // runAsWritten runs q and adds it and its rows to res.Output. When AWS
 // rejects q as malformed, or it gives no rows, and q has a rewritten form,
-// it says why in res.Notes and runs that form instead.
+// it says why in res.Output and runs that form instead.
 func runAsWritten(ctx context.Context, api InsightsAPI, group, q string, now time.Time, o QueryOptions, res *Result) (QueryResult, error) {
 	qr, err := RunQuery(ctx, api, group, q, now.Add(-o.Range), now, o)
 	alt, ok := rewritten[q]
 	res.Output = append(res.Output, indentQuery(q)...)
 	switch {
 	case ok && apiCode(err) == "MalformedQueryException":
-		res.Notes = append(res.Notes, fmt.Sprintf("AWS rejects the query %q as written (%s): after stats only the fields it defines exist, so the filter must come first, as the chapter's screenshot shows", firstLine(q), apiMessage(err)))
+		res.Output = append(res.Output, fmt.Sprintf("  AWS rejects it as written (%s):", apiMessage(err)),
+			"  each command works on the output of the one before, and after stats only the fields it defines exist;",
+			"  with the filter first, as the chapter's screenshot shows, it gives:")
 	case ok && err == nil && qr.Status == string(logtypes.QueryStatusComplete) && len(qr.Rows) == 0:
 		res.Output = append(res.Output, indent(qr.Table(o.Rows), "  ")...)
-		res.Notes = append(res.Notes, fmt.Sprintf("the query %q gives no rows as written: its filter runs after stats, whose rows have no Type field, so the filter must come first, as the chapter's screenshot shows", firstLine(q)))
+		res.Output = append(res.Output, "  no rows as written: its filter runs after stats, whose rows have no Type field;",
+			"  with the filter first, as the chapter's screenshot shows, it gives:")
 	case err != nil:
 		return qr, err
 	default:

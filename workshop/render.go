@@ -8,8 +8,8 @@ import (
 )
 
 // WriteText writes the report as `loadgen check` prints it: a heading, one
-// line per step (✓, ✗ or –, number, name, detail), under a failed step the
-// commands that fix it, under any step its notes and output, and a last
+// line per step (✓, ✗ or –, number, name, detail), under any step its output,
+// under a failed step the commands that fix it, and a last
 // line that counts.
 func (r Report) WriteText(w io.Writer) error {
 	var b strings.Builder
@@ -34,9 +34,6 @@ func (r Report) WriteText(w io.Writer) error {
 	pad := strings.Repeat(" ", 1+1+2+1+width+1)
 	for _, s := range r.Steps {
 		fmt.Fprintf(&b, "%s %2d %-*s %s\n", s.Status.Symbol(), s.Number, width, s.Step, s.Detail)
-		for _, n := range s.Notes {
-			fmt.Fprintf(&b, "%snote: %s\n", pad, n)
-		}
 		for _, o := range s.Output {
 			fmt.Fprintf(&b, "%s%s\n", pad, o)
 		}

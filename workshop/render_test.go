@@ -36,7 +36,7 @@ func TestReportText(t *testing.T) {
 		{Number: 4, Step: "cluster", Status: Fail, Detail: "no cluster", Fix: []string{"deploy it", "then this"}},
 		{Number: 5, Step: "insights", Status: Fail, Detail: "not checked without the cluster (step 4): no cluster", Fix: []string{"deploy it"}, BlockedBy: "cluster"},
 		{Number: 6, Step: "cwagent", Status: NotApplicable, Detail: "Fargate only"},
-		{Number: 11, Step: "queries", Status: Pass, Detail: "rows", Notes: []string{"a note"}, Output: []string{"> stats", "  #  A"}},
+		{Number: 11, Step: "queries", Status: Pass, Detail: "rows", Output: []string{"> stats", "  #  A"}},
 	}}
 	var b bytes.Buffer
 	if err := rep.WriteText(&b); err != nil {
@@ -50,7 +50,6 @@ func TestReportText(t *testing.T) {
               fix: see cluster above
 –  6 cwagent  Fargate only
 ✓ 11 queries  rows
-              note: a note
               > stats
                 #  A
 1 of 4 steps pass, 2 fail, 1 does not apply.

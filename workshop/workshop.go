@@ -87,8 +87,6 @@ type Result struct {
 	Fix []string `json:"fix,omitempty"`
 	// Output holds extra lines to show under the step, e.g. query rows.
 	Output []string `json:"output,omitempty"`
-	// Notes are remarks that do not change the status.
-	Notes []string `json:"notes,omitempty"`
 	// BlockedBy names the step whose failure kept this one from being
 	// checked; its Fix repeats that step's.
 	BlockedBy string `json:"blocked_by,omitempty"`

@@ -127,7 +127,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		// Bound each interval's calls so that a hung endpoint cannot stall
 		// the loop for more than a few intervals.
 		cctx, cancel := context.WithTimeout(ctx, max(2*cfg.PublishEvery, 5*time.Second))
-		err = p.publish(cctx, cfg, units, wall)
+		err = p.Publish(cctx, units, wall)
 		cancel()
 		if err != nil && ctx.Err() == nil {
 			lg.report(err)
@@ -137,9 +137,11 @@ func (p *Publisher) Run(ctx context.Context) error {
 	}
 }
 
-// publish sends one interval's metrics and, with Logs, its performance
-// events; it sends nothing while Container Insights is off.
-func (p *Publisher) publish(ctx context.Context, cfg Config, units float64, end time.Time) error {
+// Publish sends the metrics of one interval ending at end, in which the
+// process used units CPU units, and, with Logs, its performance events. It
+// sends nothing while Container Insights is off (see Clusters).
+func (p *Publisher) Publish(ctx context.Context, units float64, end time.Time) error {
+	cfg := p.Config.withDefaults()
 	if p.Clusters != nil {
 		off := insightsOff(ctx, p.Clusters, cfg.Cluster)
 		if off != p.paused && p.Log != nil {

@@ -130,12 +130,16 @@ func subscribe(ctx context.Context, srv *awslocal.Server, api *sns.Client) (stri
 		return "", fmt.Errorf("create the SNS topic: %w", err)
 	}
 	topic := aws.ToString(t.TopicArn)
-	if _, err := api.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(topic), Protocol: aws.String("email"), Endpoint: aws.String(Email)}); err != nil {
+	sub, err := api.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(topic), Protocol: aws.String("email"),
+		Endpoint: aws.String(Email), ReturnSubscriptionArn: true})
+	if err != nil {
 		return "", fmt.Errorf("subscribe %s: %w", Email, err)
 	}
-	token, err := srv.ConfirmationToken(topic, Email)
-	if err != nil {
-		return "", fmt.Errorf("confirm %s: %w", Email, err)
+	// The token is in the confirmation e-mail SNS sends; locally, awslocal
+	// hands it over.
+	token, ok := srv.SubscriptionToken(aws.ToString(sub.SubscriptionArn))
+	if !ok {
+		return "", fmt.Errorf("confirm %s: no pending subscription %s", Email, aws.ToString(sub.SubscriptionArn))
 	}
 	if _, err := api.ConfirmSubscription(ctx, &sns.ConfirmSubscriptionInput{TopicArn: aws.String(topic), Token: aws.String(token)}); err != nil {
 		return "", fmt.Errorf("confirm %s: %w", Email, err)

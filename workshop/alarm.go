@@ -215,7 +215,11 @@ const historyWindow = 14 * 24 * time.Hour
 func CheckFired(ctx context.Context, api HistoryAPI, a cwtypes.MetricAlarm, byName bool, now time.Time) Result {
 	name := aws.ToString(a.AlarmName)
 	if a.StateValue == cwtypes.StateValueAlarm {
-		return Result{Status: Pass, Detail: fmt.Sprintf("%s is in ALARM now (since %s)", name, aws.ToTime(a.StateUpdatedTimestamp).Local().Format("15:04:05"))}
+		since := a.StateTransitionedTimestamp
+		if since == nil {
+			since = a.StateUpdatedTimestamp
+		}
+		return Result{Status: Pass, Detail: fmt.Sprintf("%s is in ALARM now (since %s)", name, aws.ToTime(since).Local().Format("15:04:05"))}
 	}
 	p := cloudwatch.NewDescribeAlarmHistoryPaginator(api, &cloudwatch.DescribeAlarmHistoryInput{
 		AlarmName: aws.String(name), HistoryItemType: cwtypes.HistoryItemTypeStateUpdate,

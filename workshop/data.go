@@ -64,7 +64,7 @@ func CheckPerformanceLogs(ctx context.Context, api LogGroupsAPI, c Cluster, serv
 		if len(out.Events) > 0 {
 			e := out.Events[0]
 			t := time.UnixMilli(aws.ToInt64(e.Timestamp))
-			return Result{Status: Pass, Detail: fmt.Sprintf("%s has events in the last %s (stream %s, one at %s, %s)",
+			return Result{Status: Pass, Detail: fmt.Sprintf("%s has events in the last %s (stream %s, the first at %s, %s)",
 				group, minutes(recent), aws.ToString(e.LogStreamName), t.Local().Format("15:04:05"), ago(now.Sub(t)))}
 		}
 	}

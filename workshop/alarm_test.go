@@ -71,7 +71,7 @@ func TestAlarmShape(t *testing.T) {
 	wantFix(t, r, "loadgen alarm create --cluster container-demo --service ecsdemo-frontend --threshold 50 --action-arn $topic")
 	// Step 10 cannot be checked without the alarm.
 	r = f.step(t, "fired", Options{})
-	wantStatus(t, r, Fail, "not checked without the alarm (step 9)")
+	wantStatus(t, r, Fail, "not checked without the alarm (see step 9)")
 
 	topic := "arn:aws:sns:us-west-2:000000000000:ecsworkshop-cpu-alarm"
 	cases := []struct {

@@ -212,7 +212,7 @@ func (c *Checker) withCluster(ctx context.Context, f func(Cluster) Result) Resul
 	m := c.cluster(ctx)
 	if m.r.Status != Pass {
 		return Result{Status: Fail, BlockedBy: "cluster", Fix: m.r.Fix,
-			Detail: "not checked without the cluster (step 4): " + m.r.Detail}
+			Detail: "not checked without the cluster (see step 4)"}
 	}
 	return f(m.c)
 }
@@ -258,7 +258,7 @@ func (c *Checker) fired(ctx context.Context) Result {
 	m := c.alarm(ctx)
 	if m.a == nil {
 		return Result{Status: Fail, BlockedBy: "alarm", Fix: m.r.Fix,
-			Detail: "not checked without the alarm (step 9): " + m.r.Detail}
+			Detail: "not checked without the alarm (see step 9)"}
 	}
 	return CheckFired(ctx, c.clients.CloudWatch, *m.a, c.opts.Alarm != "", c.opts.Now())
 }

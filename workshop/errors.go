@@ -2,6 +2,7 @@ package workshop
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/aws/smithy-go"
@@ -21,7 +22,7 @@ var iamPrefix = map[string]string{
 // anything else.
 func failure(err error, fixes ...string) Result {
 	err = awscfg.Classify(err)
-	r := Result{Status: Fail, Detail: oneLine(err), setup: isSetup(err)}
+	r := Result{Status: Fail, Detail: describe(err), setup: isSetup(err)}
 	var ae *awscfg.Error
 	if errors.As(err, &ae) {
 		switch ae.Kind {
@@ -74,6 +75,18 @@ func isSetup(err error) bool {
 		return true
 	}
 	return false
+}
+
+// describe renders an error in one line; an AWS API error as "<service>
+// <operation>: <code>: <message>", without the SDK's request details.
+func describe(err error) string {
+	var ae smithy.APIError
+	var oe *smithy.OperationError
+	var se *awscfg.Error
+	if errors.As(err, &se) || !errors.As(err, &ae) || !errors.As(err, &oe) {
+		return oneLine(err)
+	}
+	return fmt.Sprintf("%s %s: %s: %s", oe.ServiceID, oe.OperationName, ae.ErrorCode(), ae.ErrorMessage())
 }
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }

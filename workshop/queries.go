@@ -165,6 +165,9 @@ func CheckQueries(ctx context.Context, api InsightsAPI, c Cluster, service, regi
 	var counts []string
 	for _, q := range []string{QueryTasksPerService, QueryTaskAverages} {
 		qr, err := runAsWritten(ctx, api, group, q, now, o, &res)
+		if apiCode(err) == "ResourceNotFoundException" {
+			return Result{Status: Fail, Detail: "no log group " + group + " to query (Container Insights creates it)", Fix: noDataFix(c, service, region)}
+		}
 		if err != nil {
 			r := failure(err, noDataFix(c, service, region)...)
 			r.Detail = fmt.Sprintf("%s: %s", firstLine(q), r.Detail)

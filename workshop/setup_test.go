@@ -136,7 +136,7 @@ func TestInsights(t *testing.T) {
 	f := newFixture(t)
 	// Without the cluster, the step is blocked by step 4 and says so.
 	r := f.step(t, "insights", Options{})
-	wantStatus(t, r, Fail, "not checked without the cluster (step 4)")
+	wantStatus(t, r, Fail, "not checked without the cluster (see step 4)")
 	if r.BlockedBy != "cluster" {
 		t.Errorf("blocked by %q", r.BlockedBy)
 	}

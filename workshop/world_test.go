@@ -106,7 +106,7 @@ func TestFreshWorld(t *testing.T) {
 	wantFix(t, rep.Steps[4], "aws ecs update-cluster-settings --cluster container-demo --settings name=containerInsights,value=enabled --region us-west-2")
 	wantStatus(t, rep.Steps[6], Fail, "no log group /aws/ecs/containerinsights/container-demo/performance")
 	wantFix(t, rep.Steps[6], "update-cluster-settings")
-	wantStatus(t, rep.Steps[10], Fail, "ResourceNotFoundException")
+	wantStatus(t, rep.Steps[10], Fail, "no log group /aws/ecs/containerinsights/container-demo/performance to query")
 
 	// The participant enables Container Insights: data flow, steps 5, 7, 8
 	// and 11 pass.

@@ -106,6 +106,7 @@ func validAlarmPeriod(p int32) bool {
 
 // demoWorld is the running local workshop.
 type demoWorld struct {
+	local    *awslocal.Server
 	endpoint string
 	env      []string
 	site     *demoapp.Child
@@ -153,8 +154,8 @@ func (a *app) startWorld(ctx context.Context, exe string, d *demoFlags) (*demoWo
 	if err != nil {
 		return nil, setupErr(fmt.Errorf("start the local AWS endpoint: %w", err))
 	}
-	w := &demoWorld{endpoint: endpoint, env: append(os.Environ(),
-		"AWS_ENDPOINT_URL="+endpoint, "AWS_REGION="+demoRegion,
+	w := &demoWorld{local: local, endpoint: endpoint, env: append(os.Environ(),
+		"AWS_ENDPOINT_URL="+endpoint, "AWS_REGION="+demoRegion, "AWS_DEFAULT_REGION="+demoRegion,
 		"AWS_ACCESS_KEY_ID=demo", "AWS_SECRET_ACCESS_KEY=demo", "AWS_SESSION_TOKEN=",
 		"AWS_PROFILE=", "AWS_EC2_METADATA_DISABLED=true")}
 	a.say("local AWS endpoint at %s", endpoint)
@@ -196,23 +197,66 @@ func (a *app) startWorld(ctx context.Context, exe string, d *demoFlags) (*demoWo
 func (a *app) serveDemo(ctx context.Context, exe string, w *demoWorld, d *demoFlags) error {
 	out := a.stdout
 	fmt.Fprintf(out, "\nThe workshop's AWS side runs locally. In another shell:\n\n")
-	fmt.Fprintf(out, "  export AWS_ENDPOINT_URL=%s\n  export AWS_REGION=%s\n  export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo\n\n", w.endpoint, demoRegion)
+	fmt.Fprintf(out, "  export AWS_ENDPOINT_URL=%s\n  export AWS_REGION=%s AWS_DEFAULT_REGION=%s\n  export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo\n\n", w.endpoint, demoRegion, demoRegion)
 	fmt.Fprintf(out, "AWS CLIs older than 2.13 ignore AWS_ENDPOINT_URL: give them --endpoint-url, e.g.\n\n  aws --endpoint-url %s ecs list-clusters\n\n", w.endpoint)
 	if d.fresh {
-		fmt.Fprintf(out, "This is the chapter's starting point: no service-linked roles, Container Insights\ndisabled, no alarm. Do the chapter's steps with the AWS CLI and watch each one turn ✓:\n\n")
-		fmt.Fprintf(out, "  %s check\n  aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com\n", exe)
-		fmt.Fprintf(out, "  aws ecs update-cluster-settings --cluster %s --settings name=containerInsights,value=enabled\n", demoCluster)
-		fmt.Fprintf(out, "  %s alarm create --cluster %s --service %s --threshold 50 --period %d --action-arn $topic\n\n", exe, demoCluster, demoService, d.period)
-		fmt.Fprintf(out, "(every step is in the README's walk-through).\n")
+		fmt.Fprintf(out, "This is the chapter's starting point: no service-linked roles, Container Insights\n"+
+			"disabled, no alarm. Do its steps and watch loadgen check turn each one ✓:\n\n")
+		for _, l := range freshSteps(exe, d.period) {
+			fmt.Fprintf(out, "  %s\n", l)
+		}
 	} else {
 		fmt.Fprintf(out, "  alb_url=$(%s url)\n  %s -c 200 -i -t 20S $alb_url\n  %s alarm watch\n  %s -c 200 --until-alarm\n  %s check\n", exe, exe, exe, exe, exe)
 	}
 	fmt.Fprintf(out, "\nCtrl+C stops the demo.\n")
-	select {
-	case <-ctx.Done():
-		return nil
-	case <-w.site.Done():
-		return setupErr(fmt.Errorf("the demo site exited: %w", w.site.Err()))
+	mail := time.NewTicker(500 * time.Millisecond)
+	defer mail.Stop()
+	sent := map[string]bool{}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-w.site.Done():
+			return setupErr(fmt.Errorf("the demo site exited: %w", w.site.Err()))
+		case <-mail.C:
+			a.deliverConfirmations(w.local, sent)
+		}
+	}
+}
+
+// freshSteps are the chapter's steps, as typed against the fresh world.
+func freshSteps(exe string, period int32) []string {
+	return []string{
+		exe + " check                      # what is left to do",
+		"aws iam create-service-linked-role --aws-service-name elasticloadbalancing.amazonaws.com",
+		"aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com",
+		`cluster_arn=$(aws ecs list-clusters | jq -r '.clusterArns[] | select(contains("container-demo"))')`,
+		`clustername=$(aws ecs describe-clusters --clusters $cluster_arn | jq -r '.clusters[].clusterName')`,
+		"aws ecs update-cluster-settings --cluster ${clustername} --settings name=containerInsights,value=enabled --region ${AWS_REGION}",
+		"topic=$(aws sns create-topic --name ecsworkshop-cpu-alarm --query TopicArn --output text)",
+		"aws sns subscribe --topic-arn $topic --protocol email --notification-endpoint you@example.com   # this window shows the e-mail",
+		fmt.Sprintf("%s alarm create --cluster ${clustername} --service %s --threshold 50 --period %d --action-arn $topic", exe, demoService, period),
+		exe + " -c 200 --until-alarm",
+		exe + " check",
+	}
+}
+
+// deliverConfirmations shows, once per pending SNS subscription, the
+// confirmation message AWS would send to its endpoint, as the command that
+// does what its link does.
+func (a *app) deliverConfirmations(local *awslocal.Server, sent map[string]bool) {
+	for _, p := range local.PendingSubscriptions() {
+		if sent[p.ARN] {
+			continue
+		}
+		sent[p.ARN] = true
+		what := "message"
+		if strings.HasPrefix(p.Protocol, "email") {
+			what = "e-mail"
+		}
+		fmt.Fprintf(a.stdout, "\ndemo: %s to %s, \"AWS Notification - Subscription Confirmation\": you have chosen to subscribe to %s.\n"+
+			"To confirm the subscription (the %s's link), run:\n\n  aws sns confirm-subscription --topic-arn %s --token %s\n\n",
+			what, p.Endpoint, p.TopicARN, what, p.TopicARN, p.Token)
 	}
 }
 

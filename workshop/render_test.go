@@ -91,3 +91,29 @@ func TestReportJSON(t *testing.T) {
 		t.Error("unknown status accepted")
 	}
 }
+
+// FuzzSelectSteps: --step takes any text; it either names steps (returned
+// once each, in the chapter's order) or is an error, never a panic.
+func FuzzSelectSteps(f *testing.F) {
+	for _, s := range []string{"alarm", "5,cluster", "1,1,11", " queries ", "", ",", "insights-disabled", "12", "-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, all := range [][]Step{Steps(), CleanupSteps()} {
+			got, err := SelectSteps(all, []string{s})
+			if err != nil {
+				continue
+			}
+			last := 0
+			for _, st := range got {
+				if st.Number <= last {
+					t.Fatalf("%q: steps out of order or repeated: %v", s, got)
+				}
+				last = st.Number
+			}
+			if len(got) == 0 {
+				t.Fatalf("%q: no step and no error", s)
+			}
+		}
+	})
+}

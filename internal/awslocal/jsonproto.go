@@ -26,11 +26,14 @@ type jsonService struct {
 	ops         map[string]jsonHandler // nil for CloudWatch (cwOps through the codec)
 }
 
+const cwTarget = "GraniteServiceVersion20100801"
+
 // jsonServices are the awsJson services by X-Amz-Target prefix.
 var jsonServices = map[string]*jsonService{}
 
 func init() {
 	for _, svc := range []*jsonService{
+		{target: cwTarget, contentType: "application/x-amz-json-1.0"},
 		{target: "AmazonEC2ContainerServiceV20141113", contentType: "application/x-amz-json-1.1", ops: ecsOps},
 		{target: "Logs_20140328", contentType: "application/x-amz-json-1.1", ops: logsOps},
 	} {
@@ -106,6 +109,10 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 	body, jerr := readJSONBody(r)
 	if jerr != nil {
 		writeJSONError(w, ct, reqID, jerr)
+		return
+	}
+	if svc.target == cwTarget {
+		s.serveCloudWatchJSON(w, reqID, op, body)
 		return
 	}
 	h, ok := svc.ops[op]

@@ -40,9 +40,10 @@ var queryServices = map[string]*queryService{
 		"CreateStack":    (*Server).createStack,
 		"DeleteStack":    (*Server).deleteStack,
 	}},
-	"sns": {signingName: "sns", version: "2010-03-31", xmlns: "http://sns.amazonaws.com/doc/2010-03-31/", ops: snsOps},
-	"iam": {signingName: "iam", version: "2010-05-08", xmlns: "https://iam.amazonaws.com/doc/2010-05-08/", ops: iamOps},
-	"sts": {signingName: "sts", version: "2011-06-15", xmlns: "https://sts.amazonaws.com/doc/2011-06-15/", ops: stsOps},
+	"monitoring": {signingName: "monitoring", version: "2010-08-01", xmlns: "http://monitoring.amazonaws.com/doc/2010-08-01/"},
+	"sns":        {signingName: "sns", version: "2010-03-31", xmlns: "http://sns.amazonaws.com/doc/2010-03-31/", ops: snsOps},
+	"iam":        {signingName: "iam", version: "2010-05-08", xmlns: "https://iam.amazonaws.com/doc/2010-05-08/", ops: iamOps},
+	"sts":        {signingName: "sts", version: "2011-06-15", xmlns: "https://sts.amazonaws.com/doc/2011-06-15/", ops: stsOps},
 }
 
 // queryServiceFor picks the service of an awsQuery request: by its signing
@@ -168,10 +169,7 @@ func formStrings(form url.Values, prefix string) []string {
 // serveQuery answers an awsQuery request for whichever service it is meant.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 	form, err := parseQueryForm(r)
-	svc := queryServices["cloudformation"]
-	if err == nil {
-		svc = queryServiceFor(r, form)
-	}
+	svc := queryServiceFor(r, form)
 	if err != nil {
 		writeQueryError(w, svc.xmlns, "", qerrf(http.StatusBadRequest, "MalformedQueryString", "%v", err))
 		return
@@ -189,6 +187,10 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	if action == "" {
 		writeQueryError(w, svc.xmlns, reqID, qerrf(http.StatusBadRequest, "MissingAction", "Missing Action"))
+		return
+	}
+	if svc.signingName == "monitoring" {
+		s.serveCloudWatchQuery(w, svc, reqID, action, form)
 		return
 	}
 	h, ok := svc.ops[action]

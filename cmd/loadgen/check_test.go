@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
@@ -165,5 +166,34 @@ func TestCheckEndpoints(t *testing.T) {
 	r = runCLI(t, nil, "check", "--step", "cluster")
 	if r.code != 0 {
 		t.Fatalf("STS and ECS: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestCheckCleanup: the chapter's world is still there, so its clean-up
+// is not done; once its resources are gone, it is.
+func TestCheckCleanup(t *testing.T) {
+	srv, base, cfg := checkWorld(t, false)
+	setEnv(t, awsEnv(base))
+	r := runCLI(t, nil, "check", "--cleanup")
+	for _, want := range []string{"Checking the Container Insights chapter's clean-up", "✓  2 insights-disabled", "✓  3 cwagent-deleted",
+		"✗  4 stacks-deleted", "fix: cd ~/environment/ecsdemo-frontend/cdk && cdk destroy -f", "✗  5 log-groups-deleted"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r.code != exitCheckFailed {
+		t.Fatalf("exit %d", r.code)
+	}
+	srv.DeleteCluster(demoworld.Cluster)
+	for _, st := range []string{"ecsworkshop-base", "ecsworkshop-frontend", "ecsworkshop-nodejs", "ecsworkshop-crystal"} {
+		if _, err := awscfg.NewCloudFormation(cfg, base).DeleteStack(context.Background(), &cloudformation.DeleteStackInput{StackName: aws.String(st)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, g := range []string{"ecsworkshop-frontend", "ecsworkshop-nodejs", "ecsworkshop-crystal"} {
+		srv.DeleteLogGroup(g + "-TaskDefLogGroup-demo")
+	}
+	if r = runCLI(t, nil, "check", "--cleanup"); r.code != 0 {
+		t.Fatalf("after the clean-up: exit %d\n%s", r.code, r.stdout)
 	}
 }

@@ -2,50 +2,26 @@ package workshop
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/loadgen/loadgen/internal/awscfg"
 	"github.com/loadgen/loadgen/internal/awslocal"
+	"github.com/loadgen/loadgen/internal/testsupport"
+	"github.com/loadgen/loadgen/internal/testsupport/awstest"
 )
-
-// fakeClock is the clock shared by awslocal and the checker in a test.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// t0 is a minute-aligned start for fake clocks.
-var t0 = time.Date(2026, 11, 25, 10, 50, 0, 0, time.UTC)
 
 const region = "us-west-2"
 
 // fixture is awslocal on a fake clock behind a real HTTP server on
-// 127.0.0.1, and the real SDK clients of every service pointed at it. The
-// clients keep the SDK's standard retryer without backoff sleeps, so
-// retried errors stay fast.
+// 127.0.0.1 (in us-west-2, so that the region shows in the fixes), and the
+// real SDK clients of every service pointed at it, with awstest's fast
+// retryer (3 attempts, no back-off sleeps).
 type fixture struct {
-	clock   *fakeClock
+	clock   *testsupport.Clock
 	srv     *awslocal.Server
 	url     string
 	cfg     aws.Config
@@ -54,30 +30,19 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	clk := &fakeClock{t: t0}
-	srv := awslocal.New(awslocal.Options{Now: clk.Now, Region: region})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	cfg := aws.Config{
-		Region:      region,
-		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = 3
-				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-				o.RateLimiter = ratelimit.None
-			})
-		},
-	}
-	f := &fixture{clock: clk, srv: srv, url: hs.URL, cfg: cfg}
+	clk := testsupport.NewClock(testsupport.T0())
+	e := awstest.Start(t, awslocal.New(awslocal.Options{Now: clk.Now, Region: region}), 3)
+	cfg := e.Config
+	cfg.Region = region
+	f := &fixture{clock: clk, srv: e.Server, url: e.URL, cfg: cfg}
 	f.clients = Clients{
-		STS:            awscfg.NewSTS(cfg, hs.URL),
-		IAM:            awscfg.NewIAM(cfg, hs.URL),
-		CloudFormation: awscfg.NewCloudFormation(cfg, hs.URL),
-		ECS:            awscfg.NewECS(cfg, hs.URL),
-		Logs:           awscfg.NewLogs(cfg, hs.URL),
-		CloudWatch:     awscfg.NewCloudWatch(cfg, hs.URL),
-		SNS:            awscfg.NewSNS(cfg, hs.URL),
+		STS:            awscfg.NewSTS(cfg, e.URL),
+		IAM:            awscfg.NewIAM(cfg, e.URL),
+		CloudFormation: awscfg.NewCloudFormation(cfg, e.URL),
+		ECS:            awscfg.NewECS(cfg, e.URL),
+		Logs:           awscfg.NewLogs(cfg, e.URL),
+		CloudWatch:     awscfg.NewCloudWatch(cfg, e.URL),
+		SNS:            awscfg.NewSNS(cfg, e.URL),
 	}
 	return f
 }

@@ -88,7 +88,7 @@ func TestStacks(t *testing.T) {
 
 	putStacks(f.srv, PlatformStackCDK)
 	wantStatus(t, f.step(t, "stacks", Options{}), Pass, "ecsworkshop-base CREATE_COMPLETE", "ecsworkshop-crystal CREATE_COMPLETE",
-		"URL http://frontend.example (ecsworkshop-frontend output FrontendFargateLBServiceServiceURL55F424CF)")
+		"URL http://frontend.example/ (ecsworkshop-frontend output FrontendFargateLBServiceServiceURL55F424CF)")
 
 	// The URL must resolve too: a frontend without outputs fails.
 	f.srv.PutStack(FrontendStack)

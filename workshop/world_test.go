@@ -15,6 +15,7 @@ import (
 
 	"github.com/loadgen/loadgen/internal/demoapp"
 	"github.com/loadgen/loadgen/internal/demoworld"
+	"github.com/loadgen/loadgen/internal/testsupport"
 	"github.com/loadgen/loadgen/verify"
 )
 
@@ -41,7 +42,7 @@ func (f *fixture) publisher() *demoapp.Publisher {
 		Logs:     f.clients.Logs.(*cloudwatchlogs.Client),
 		Clusters: f.clients.ECS.(*ecs.Client),
 		Config:   demoapp.Config{Cluster: demoworld.Cluster, Service: DefaultService, PublishEvery: 10 * time.Second},
-		Task:     demoapp.Task{ID: "7ac4dfba69214411b4783a3b8189c9ba", Region: region, Started: t0},
+		Task:     demoapp.Task{ID: "7ac4dfba69214411b4783a3b8189c9ba", Region: region, Started: testsupport.T0()},
 		Memory:   func() int64 { return 37 },
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/loadgen/loadgen/internal/awscfg"
+	"github.com/loadgen/loadgen/report"
 	"github.com/loadgen/loadgen/workshop"
 )
 
@@ -100,7 +101,7 @@ func (a *app) runCheck(ctx context.Context, f *checkFlags) error {
 	rep := c.Run(ctx, mode, steps)
 	var errs []error
 	if f.jsonFile != "" {
-		if err := writeFileAtomic(f.jsonFile, rep.WriteJSON); err != nil {
+		if err := report.WriteFileAtomic(f.jsonFile, rep.WriteJSON); err != nil {
 			errs = append(errs, fmt.Errorf("write JSON report: %w", err))
 		}
 	}

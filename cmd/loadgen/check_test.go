@@ -28,9 +28,6 @@ import (
 func checkWorld(t *testing.T, finished bool) (*awslocal.Server, string, aws.Config) {
 	t.Helper()
 	isolateAWS(t)
-	for _, svc := range []string{"STS", "IAM", "ECS", "SNS", "CLOUDWATCH_LOGS"} {
-		t.Setenv("AWS_ENDPOINT_URL_"+svc, "")
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	srv := awslocal.New(awslocal.Options{Region: "us-east-1"})

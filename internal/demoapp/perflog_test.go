@@ -15,6 +15,7 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/loadgen/loadgen/internal/awslocal"
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 // TestPerformanceEventsShape checks the events against the CloudWatch user
@@ -77,7 +78,7 @@ func TestPublishFollowsContainerInsights(t *testing.T) {
 	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	logs := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	ecsc := ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint = aws.String(hs.URL) })
-	var log syncBuffer
+	var log testsupport.SyncBuffer
 	p := &Publisher{Client: cw, Logs: logs, Clusters: ecsc, Log: &log, Config: Config{PublishEvery: time.Second},
 		Task: Task{ID: "0123456789abcdef0123456789abcdef"}}
 	ctx := context.Background()

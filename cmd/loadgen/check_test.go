@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
@@ -19,6 +18,7 @@ import (
 	"github.com/loadgen/loadgen/internal/awslocal"
 	"github.com/loadgen/loadgen/internal/demoapp"
 	"github.com/loadgen/loadgen/internal/demoworld"
+	"github.com/loadgen/loadgen/internal/testsupport/awstest"
 	"github.com/loadgen/loadgen/workshop"
 )
 
@@ -28,18 +28,13 @@ import (
 func checkWorld(t *testing.T, finished bool) (*awslocal.Server, string, aws.Config) {
 	t.Helper()
 	isolateAWS(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	srv := awslocal.New(awslocal.Options{Region: "us-east-1"})
-	base, err := awslocal.Start(ctx, "127.0.0.1:0", srv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := awstest.StartLive(t, awslocal.New(awslocal.Options{Region: awstest.Region}), 3)
+	srv, base, cfg := e.Server, e.URL, e.Config
+	ctx := context.Background()
 	if err := demoworld.Seed(srv); err != nil {
 		t.Fatal(err)
 	}
 	demoworld.PutFrontend(srv, "http://127.0.0.1:9", "127.0.0.1:9")
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
 	if finished {
 		if _, err := demoworld.Finish(ctx, srv, cfg, base, 60); err != nil {
 			t.Fatal(err)

@@ -46,7 +46,7 @@ chapter's last section instead:
 
 ` + stepList(workshop.CleanupSteps()) + `
 Exit codes: 0 every step that applies passes; 1 a step fails; 2 usage error;
-3 AWS setup error (no region, no or rejected credentials, unreachable endpoint).`,
+3 AWS setup error (no region; no, rejected or unusable credentials: STS does not answer).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runCheck(cmd.Context(), f) },
 	}
@@ -126,14 +126,12 @@ func (a *app) runCheck(ctx context.Context, f *checkFlags) error {
 
 // checkClients builds the SDK client of every service the check reads.
 func checkClients(cfg aws.Config, endpointURL string) workshop.Clients {
-	ecsClient := awscfg.NewECS(cfg, endpointURL)
-	logs := awscfg.NewLogs(cfg, endpointURL)
 	return workshop.Clients{
 		STS:            awscfg.NewSTS(cfg, endpointURL),
 		IAM:            awscfg.NewIAM(cfg, endpointURL),
 		CloudFormation: awscfg.NewCloudFormation(cfg, endpointURL),
-		ECS:            ecsClient,
-		Logs:           logs,
+		ECS:            awscfg.NewECS(cfg, endpointURL),
+		Logs:           awscfg.NewLogs(cfg, endpointURL),
 		CloudWatch:     awscfg.NewCloudWatch(cfg, endpointURL),
 		SNS:            awscfg.NewSNS(cfg, endpointURL),
 	}

@@ -52,7 +52,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	clk := &fakeClock{t: t0}
-	srv := awslocal.New(awslocal.Options{Now: clk.Now, Region: "us-east-1", MinPeriod: time.Second})
+	srv := awslocal.New(awslocal.Options{Now: clk.Now, Region: "us-east-1"})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	cfg := aws.Config{

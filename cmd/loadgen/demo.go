@@ -19,6 +19,7 @@ import (
 	"github.com/loadgen/loadgen/internal/awslocal"
 	"github.com/loadgen/loadgen/internal/demoapp"
 	"github.com/loadgen/loadgen/internal/demoworld"
+	"github.com/loadgen/loadgen/verify"
 )
 
 // demoSiteCommand is the hidden child that serves the demo site.
@@ -99,11 +100,6 @@ each step with the AWS CLI and watch loadgen check turn green.`,
 	return cmd
 }
 
-// validAlarmPeriod is PutMetricAlarm's rule: 10, 20, 30 or a multiple of 60.
-func validAlarmPeriod(p int32) bool {
-	return p == 10 || p == 20 || p == 30 || (p > 0 && p%60 == 0)
-}
-
 // demoWorld is the running local workshop.
 type demoWorld struct {
 	local    *awslocal.Server
@@ -117,8 +113,8 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 	switch {
 	case d.users < 1 || d.poll < time.Second:
 		return usageErr("demo: --concurrent must be at least 1 and --poll at least 1s")
-	case !validAlarmPeriod(d.period):
-		return usageErr("demo: --period %d: CloudWatch accepts alarm periods of 10, 20, 30 or a multiple of 60 seconds", d.period)
+	case !verify.ValidPeriod(d.period):
+		return usageErr("demo: --period %d: CloudWatch alarm periods are 10, 20, 30 or a multiple of 60 seconds", d.period)
 	case d.fresh && !d.serve:
 		return usageErr("demo: --fresh needs --serve (the fresh world has no alarm to run the load against)")
 	}

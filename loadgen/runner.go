@@ -45,6 +45,7 @@ type Runner struct {
 	failures  atomic.Int64  // socket failures, counted only with MaxFailures
 	abort     chan struct{} // closed when MaxFailures is reached
 	abortOnce sync.Once
+	cancel    context.CancelFunc // Run's; set before users start
 	ctx       context.Context
 	verboseMu sync.Mutex
 	tlsConfig *tls.Config
@@ -198,6 +199,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	outer := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	r.cancel = cancel // MaxFailures ends the run through it
 	var drain <-chan time.Time
 	if r.opts.Duration > 0 {
 		if r.rate {
@@ -242,7 +244,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		defer t.Stop()
 		ivTick = t.C
 	}
-	done, abort := ctx.Done(), r.abort
+	done := ctx.Done()
 	for live := r.opts.Users; live > 0; {
 		select {
 		case <-r.exited:
@@ -252,9 +254,6 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 			r.stop()
 		case <-drain:
 			done, drain, grow = nil, nil, nil
-			r.stop()
-		case <-abort:
-			done, drain, grow, abort = nil, nil, nil, nil
 			r.stop()
 		case <-grow:
 			live += r.grow()

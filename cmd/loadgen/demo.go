@@ -159,7 +159,9 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 	}
 	say("running: loadgen %s", strings.Join(args, " "))
 	load := exec.Command(exe, args...)
-	load.Env = env
+	// The demo is a fixed scenario: a siege configuration file on this
+	// machine (connection = close, json_output, ...) must not change it.
+	load.Env = append(env, "SIEGERC="+os.DevNull)
 	load.Stdout, load.Stderr = a.stdout, a.stderr
 	load.SysProcAttr = loadProcAttr()
 	if err := load.Start(); err != nil {

@@ -192,14 +192,14 @@ func siegeBinary(t *testing.T) string {
 
 // wireRun runs one tool with args and the configuration rc (given to both
 // as $SIEGERC, with an empty HOME of their own) against a fresh capture
-// server; {URL} in args and rc is the server's URL.
+// server; {URL} in args and rc is the server's URL, {HOSTPORT} its address.
 func wireRun(t *testing.T, tool, rc string, args ...string) []wireReq {
 	t.Helper()
 	ws := newWireServer(t)
 	dir := t.TempDir()
 	rcPath := writeFile(t, filepath.Join(dir, "siegerc"), strings.ReplaceAll(rc, "{URL}", ws.url))
 	for i, a := range args {
-		args[i] = strings.ReplaceAll(a, "{URL}", ws.url)
+		args[i] = strings.ReplaceAll(strings.ReplaceAll(a, "{URL}", ws.url), "{HOSTPORT}", strings.TrimPrefix(ws.url, "http://"))
 		if strings.HasPrefix(a, "@") { // a URL file
 			args[i] = writeFile(t, filepath.Join(dir, "urls.txt"), strings.ReplaceAll(a[1:], "{URL}", ws.url))
 		}
@@ -395,6 +395,28 @@ func TestWireKnownDifferences(t *testing.T) {
 	accepts := func(r []wireReq) int { return strings.Count(norm(r[0], "\x00"), "\nAccept: ") }
 	if len(s) != 1 || len(l) != 1 || accepts(s) != 2 || accepts(l) != 1 {
 		t.Errorf("-H Accept second: siege %q, loadgen %q", norm(s[0], "\x00"), norm(l[0], "\x00"))
+	}
+	// 6. A URL file's HEAD and siege 4.1's -T: 4.0.7 knows neither.
+	file = "@{URL}/h HEAD\n{URL}/j POST -T application/json; {\"a\":1}\n"
+	s, l = wireRun(t, "siege", wireRC, "-c", "1", "-r", "2", "-f", file), wireRun(t, "loadgen", wireRC, "-c", "1", "-r", "2", "-f", file)
+	if len(s) != 2 || len(l) != 2 || s[0].line != "GET /h HEAD HTTP/1.1" || l[0].line != "HEAD /h HTTP/1.1" ||
+		s[1].body != `-T application/json; {"a":1}` || l[1].body != `{"a":1}` || l[1].get("Content-Type") != "application/json" {
+		t.Errorf("HEAD and -T: siege %q %q, loadgen %q %q", s[0].line, s[1].body, l[0].line, l[1].body)
+	}
+	// 7. Credentials in the URL, and a 401 without login credentials: siege retries
+	// without them, 5 times per URL; loadgen sends the URL's at once.
+	s = wireRun(t, "siege", wireRC, "-c", "1", "-r", "2", "http://u:p@{HOSTPORT}/auth")
+	l = wireRun(t, "loadgen", wireRC, "-c", "1", "-r", "2", "http://u:p@{HOSTPORT}/auth")
+	withAuth := func(r wireReq) bool { return r.get("Authorization") != "" }
+	if len(s) != 10 || count(s, withAuth) != 0 || len(l) != 2 || count(l, withAuth) != 2 {
+		t.Errorf("URL credentials: siege %d requests (%d with Authorization), loadgen %d (%d)", len(s), count(s, withAuth), len(l), count(l, withAuth))
+	}
+	// 8. A siegerc without accept-encoding and protocol: siege's compiled defaults.
+	bare := "verbose = false\njson_output = false\nquiet = true\nconnection = keep-alive\n"
+	s, l = wireRun(t, "siege", bare, "-c", "1", "-r", "1", "{URL}/"), wireRun(t, "loadgen", bare, "-c", "1", "-r", "1", "{URL}/")
+	if len(s) != 1 || len(l) != 1 || s[0].line != "GET / HTTP/1.0" || s[0].get("Accept-Encoding") != "*" ||
+		l[0].line != "GET / HTTP/1.1" || l[0].get("Accept-Encoding") != "gzip, deflate" {
+		t.Errorf("compiled defaults: siege %q %q, loadgen %q %q", s[0].line, s[0].get("Accept-Encoding"), l[0].line, l[0].get("Accept-Encoding"))
 	}
 	// 5. cookies = false: siege 4.0.7 still sends its cookies; loadgen sends none.
 	withCookie := func(r wireReq) bool { return r.get("Cookie") != "" }

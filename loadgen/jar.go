@@ -51,11 +51,11 @@ type jar struct {
 }
 
 // set stores the cookie of one Set-Cookie header value received for a
-// request to u at offset now (wall is the same instant). A Set-Cookie that
+// request to u at offset now from start (the run's start). A Set-Cookie that
 // is byte for byte the one a stored cookie came from, for the same host and
 // default path, only refreshes a Max-Age expiry: that costs no parsing, so
 // a server that repeats its cookie on every response costs little.
-func (j *jar) set(raw []byte, u *url.URL, now time.Duration, wall time.Time) {
+func (j *jar) set(raw []byte, u *url.URL, now time.Duration, start time.Time) {
 	host := hostOf(u)
 	for i := range j.cookies {
 		c := &j.cookies[i]
@@ -74,7 +74,7 @@ func (j *jar) set(raw []byte, u *url.URL, now time.Duration, wall time.Time) {
 	if err != nil {
 		return
 	}
-	c, ok := newCookie(hc, u, host, now, wall)
+	c, ok := newCookie(hc, u, host, now, start.Add(now))
 	if !ok {
 		return
 	}

@@ -29,7 +29,7 @@ func TestJarFollowsRFC6265(t *testing.T) {
 	wall := time.Now()
 	var j jar
 	set := func(rawURL, sc string, now time.Duration) {
-		j.set([]byte(sc), mustURL(t, rawURL), now, wall.Add(now))
+		j.set([]byte(sc), mustURL(t, rawURL), now, wall)
 	}
 	set("http://shop.example.com/cart/add", "sid=1", 0)                                        // host-only, default path /cart
 	set("http://shop.example.com/", "site=2; Domain=example.com; Path=/", 0)                   // whole domain
@@ -77,7 +77,7 @@ func TestJarRepeatedSetCookieOnlyRefreshes(t *testing.T) {
 	wall := time.Now()
 	j.set([]byte("s=1; Path=/; Max-Age=5"), u, 0, wall)
 	v := j.version
-	j.set([]byte("s=1; Path=/; Max-Age=5"), u, 4*time.Second, wall.Add(4*time.Second))
+	j.set([]byte("s=1; Path=/; Max-Age=5"), u, 4*time.Second, wall)
 	if j.version != v {
 		t.Fatal("an identical Set-Cookie changed the jar")
 	}

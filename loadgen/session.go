@@ -58,7 +58,7 @@ func (s *session) authFor(h *hostInfo) []byte {
 
 // onSetCookie is fasthttp's VisitAllCookie callback for a response to s.cur.
 func (u *user) onSetCookie(_, value []byte) {
-	u.sess.jar.set(value, u.sess.cur, time.Since(u.r.start), time.Now())
+	u.sess.jar.set(value, u.sess.cur, time.Since(u.r.start), u.r.start)
 }
 
 // answerChallenge prepares the Authorization a 401's Basic challenge asks

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -293,7 +294,9 @@ func (a *app) demoCheck(ctx context.Context, exe string, w *demoWorld) error {
 func (a *app) demoChild(ctx context.Context, exe string, w *demoWorld, what string, args []string) (int, error) {
 	a.say("running: loadgen %s", strings.Join(args, " "))
 	child := exec.Command(exe, args...)
-	child.Env = w.env
+	// The demo is a fixed scenario: a siege configuration file on this
+	// machine (connection = close, json_output, ...) must not change it.
+	child.Env = append(slices.Clip(w.env), "SIEGERC="+os.DevNull)
 	child.Stdout, child.Stderr = a.stdout, a.stderr
 	child.SysProcAttr = loadProcAttr()
 	if err := child.Start(); err != nil {

@@ -96,12 +96,17 @@ func (r *Runner) dialLoop() {
 	}
 }
 
-// connect dials a and, for https, makes the TLS handshake with the host's
-// name (SNI and certificate checks use the name, not the address).
+// connect dials a (an address of h's host, or of the proxy) and, for https,
+// makes the TLS handshake with the host's name (SNI and certificate checks
+// use the name, not the address).
 func (r *Runner) connect(h *hostInfo, a *address) (net.Conn, error) {
 	d := net.Dialer{Timeout: r.opts.Timeout}
 	nc, err := d.DialContext(r.ctx, "tcp", a.hostPort)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.tunnelCtx(nc, h); err != nil { // through a proxy, for https
+		_ = nc.Close()
 		return nil, err
 	}
 	if !h.tls {

@@ -4,31 +4,33 @@ package loadgen
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"time"
 )
 
 // transaction performs one exchange and records it. ok is false when the
-// exchange failed (counted) or the run is ending (not counted).
-func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target string) (status int, ok bool) {
+// exchange failed (counted) or the run is ending (not counted). x is the
+// request's URL, for the cookies the response sets.
+func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target string, x *url.URL) (status int, ok bool) {
 	start := time.Since(u.r.start)
 	err := u.exchange(h, raw, head, start)
 	end := time.Since(u.r.start)
 	lat := end - start
+	o := &u.r.opts
+	if o.Debug != nil {
+		u.debug(raw, err, x)
+	}
+	if err == nil && o.ZeroDataFail && len(u.resp.Body()) == 0 {
+		err = errZeroData
+	}
 	if err != nil {
-		if u.r.ending() {
-			u.aborted = true
-			return 0, false
-		}
-		if u.planned >= 0 {
-			u.scheduled(start)
-		}
-		c := Classify(err)
-		u.failed(c, err, method, target)
-		if u.r.opts.Verbose != nil {
-			u.logLine(0, lat, 0, method, target, c.String())
-		}
+		u.failed(err, start, lat, method, target)
 		return 0, false
+	}
+	if !o.NoCookies {
+		u.sess.cur = x
+		u.resp.Header.VisitAllCookie(u.onCookie)
 	}
 	status = u.resp.Header.StatusCode()
 	s := u.r.shards.get()
@@ -44,10 +46,64 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 	}
 	s.status[code].Add(1) // last: a response counts in the totals once all of it is recorded
 	u.r.shards.put(s)
-	if u.r.opts.Verbose != nil {
+	if o.Verbose != nil {
 		u.logLine(status, lat, len(u.resp.Body()), method, target, "")
 	}
 	return status, true
+}
+
+// failed records a socket-level failure (or siege's zero-data failure), and
+// ends the run when siege's failures limit is reached. A failure caused by
+// the end of the run is not counted.
+func (u *user) failed(err error, start, lat time.Duration, method, target string) {
+	if u.r.ending() {
+		u.aborted = true
+		return
+	}
+	if u.planned >= 0 {
+		u.scheduled(start)
+	}
+	c := Classify(err)
+	s := u.r.shards.get()
+	s.bytes.Add(u.nread)
+	u.nread = 0
+	if a := u.addr; a != nil {
+		a.stats[s.idx].errs.Add(1)
+	}
+	s.errs[c].Add(1)
+	u.r.shards.put(s)
+	if m := &u.r.errMsg[c]; m.Load() == nil {
+		msg := fmt.Sprintf("%s %s: %v", method, target, err)
+		m.CompareAndSwap(nil, &msg)
+	}
+	if u.r.opts.Verbose != nil {
+		u.logLine(0, lat, 0, method, target, c.String())
+	}
+	if m := u.r.opts.MaxFailures; m > 0 && u.r.failures.Add(1) >= int64(m) {
+		u.r.stopped.Store(true) // no user starts another request; Run stops the rest
+		u.r.abortOnce.Do(func() {
+			close(u.r.abort)
+			if u.r.cancel != nil {
+				u.r.cancel()
+			}
+		})
+	}
+}
+
+// debug writes the request as sent and the response head (siege's -D).
+func (u *user) debug(raw []byte, err error, x *url.URL) {
+	b := redactHead(raw, u.r.isLogin(x))
+	if err != nil {
+		b = append(b, "(no response: "...)
+		b = append(b, err.Error()...)
+		b = append(b, ")\r\n"...)
+	} else {
+		b = append(b, redactHead(u.resp.Header.Header(), false)...)
+	}
+	b = append(b, "\r\n"...)
+	u.r.verboseMu.Lock()
+	_, _ = u.r.opts.Debug.Write(b)
+	u.r.verboseMu.Unlock()
 }
 
 // record adds one response's latency to shard s: lat from the actual send
@@ -69,22 +125,6 @@ func (u *user) record(s *shard, lat, end, start time.Duration) {
 	}
 	s.lat.add(u.clamp(corr))
 	latency(&s.sumCorr, &s.minCorr, &s.maxCorr, corr)
-}
-
-// failed counts a socket-level failure of class c.
-func (u *user) failed(c ErrorClass, err error, method, target string) {
-	s := u.r.shards.get()
-	s.bytes.Add(u.nread)
-	u.nread = 0
-	if a := u.addr; a != nil {
-		a.stats[s.idx].errs.Add(1)
-	}
-	s.errs[c].Add(1)
-	u.r.shards.put(s)
-	if m := &u.r.errMsg[c]; m.Load() == nil {
-		msg := fmt.Sprintf("%s %s: %v", method, target, err)
-		m.CompareAndSwap(nil, &msg)
-	}
 }
 
 func (u *user) clamp(d time.Duration) int64 {

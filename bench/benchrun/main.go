@@ -307,21 +307,7 @@ func startNginx(ctx context.Context, cfg *config) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "root" // the page root may sit under a directory only root can read
-	}
-	f, err := os.Create(filepath.Join(dir, "nginx.conf"))
-	if err != nil {
-		return nil, err
-	}
-	nofile := max(fileLimit(), 4096)
-	err = tmpl.Execute(f, map[string]any{"Dir": dir, "Port": port, "Root": root, "User": user,
-		"NoFile": nofile, "WorkerConns": min(nofile-100, 100000)})
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := writeNginxConf(tmpl, dir, root, port); err != nil {
 		return nil, fmt.Errorf("write nginx config: %w", err)
 	}
 	args := []string{"-c", filepath.Join(dir, "nginx.conf"), "-p", dir}
@@ -366,6 +352,26 @@ func startNginx(ctx context.Context, cfg *config) (*server, error) {
 			return nil, errors.New("nginx did not accept connections within 10 s")
 		}
 	}
+}
+
+// writeNginxConf fills the template into dir/nginx.conf: as many
+// connections as the open-files limit allows.
+func writeNginxConf(tmpl *template.Template, dir, root string, port int) error {
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "root" // the page root may sit under a directory only root can read
+	}
+	f, err := os.Create(filepath.Join(dir, "nginx.conf"))
+	if err != nil {
+		return err
+	}
+	nofile := max(fileLimit(), 4096)
+	err = tmpl.Execute(f, map[string]any{"Dir": dir, "Port": port, "Root": root, "User": user,
+		"NoFile": nofile, "WorkerConns": min(nofile-100, 100000)})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // stop ends nginx by its pid: a graceful quit, then a kill after 5 s.

@@ -74,7 +74,7 @@ func (u *user) buffered(c *conn) int {
 // holds one.
 func (u *user) reader(c *conn) *bufio.Reader {
 	if u.br == nil {
-		u.br = u.r.readers.Get().(*bufio.Reader)
+		u.br = u.r.readers.get()
 	}
 	if u.brOn != c {
 		u.br.Reset(c)
@@ -87,7 +87,7 @@ func (u *user) reader(c *conn) *bufio.Reader {
 func (u *user) unread() {
 	if u.br != nil && u.br.Buffered() == 0 {
 		u.br.Reset(nil)
-		u.r.readers.Put(u.br)
+		u.r.readers.put(u.br)
 		u.br, u.brOn = nil, nil
 	}
 }
@@ -100,7 +100,7 @@ func (u *user) drop(h *hostInfo, c *conn) {
 	u.mu.Unlock()
 	if u.brOn == c {
 		u.br.Reset(nil)
-		u.r.readers.Put(u.br)
+		u.r.readers.put(u.br)
 		u.br, u.brOn = nil, nil
 	}
 	_ = c.nc.Close()

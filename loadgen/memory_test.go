@@ -92,7 +92,7 @@ func TestIdleUserMemory(t *testing.T) {
 	t.Logf("%d bytes per waiting user (heap and stacks)", per)
 	limit := uint64(8 << 10)
 	if raceEnabled {
-		limit = 12 << 10 // the race detector's larger frames and objects
+		limit = 16 << 10 // the race detector's larger frames and objects
 	}
 	if per > limit {
 		t.Fatalf("%d bytes per waiting user, want at most %d", per, limit)

@@ -158,15 +158,15 @@ func TestNewAnswerMovesNewConnections(t *testing.T) {
 	o.Duration = 1500 * time.Millisecond
 	o.Delay = 5 * time.Millisecond // keep the servers' counters readable
 	time.AfterFunc(500*time.Millisecond, func() { dns.set("lb.test", "127.0.0.2") })
-	var atSwitch, settled int64
-	time.AfterFunc(480*time.Millisecond, func() { atSwitch = s1.reqs.Load() })
-	time.AfterFunc(900*time.Millisecond, func() { settled = s1.reqs.Load() })
+	var atSwitch, settled atomic.Int64
+	time.AfterFunc(480*time.Millisecond, func() { atSwitch.Store(s1.reqs.Load()) })
+	time.AfterFunc(900*time.Millisecond, func() { settled.Store(s1.reqs.Load()) })
 	res := mustRun(t, []Target{get(fmt.Sprintf("http://lb.test:%d/", port))}, o)
-	if atSwitch == 0 {
+	if atSwitch.Load() == 0 {
 		t.Fatal("127.0.0.1 served nothing before the switch")
 	}
-	if end := s1.reqs.Load(); end != settled {
-		t.Fatalf("127.0.0.1 served %d requests after the new answer had settled", end-settled)
+	if end := s1.reqs.Load(); end != settled.Load() {
+		t.Fatalf("127.0.0.1 served %d requests after the new answer had settled", end-settled.Load())
 	}
 	if s2.conns.Load() != 6 || s1.conns.Load() != 3 {
 		t.Fatalf("connections: 127.0.0.1 %d (want 3), 127.0.0.2 %d (want 3 + 3 moved)", s1.conns.Load(), s2.conns.Load())

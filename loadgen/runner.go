@@ -46,8 +46,8 @@ type Runner struct {
 	// What users record into and borrow (doc.go).
 	shards    *shards
 	errMsg    [numErrorClasses]atomic.Pointer[string] // the first message of each error class
-	readers   sync.Pool                               // *bufio.Reader
-	responses sync.Pool                               // *fasthttp.Response
+	readers   *pool[*bufio.Reader]
+	responses *pool[*fasthttp.Response]
 	snapMu    sync.Mutex
 	snapSums  []uint64 // Snapshot's scratch
 
@@ -149,8 +149,8 @@ func New(targets []Target, opts Options) (*Runner, error) {
 		r.resolver = net.DefaultResolver
 	}
 	r.shards = newShards(r.highest, r.rate)
-	r.readers.New = func() any { return bufio.NewReaderSize(nil, readBufferSize) }
-	r.responses.New = func() any { return &fasthttp.Response{KeepBodyBuffer: true} }
+	r.readers = newPool(func() *bufio.Reader { return bufio.NewReaderSize(nil, readBufferSize) })
+	r.responses = newPool(func() *fasthttp.Response { return &fasthttp.Response{KeepBodyBuffer: true} })
 	var err error
 	if r.plan, err = newHeaderPlan(&r.opts); err != nil {
 		return nil, err

@@ -286,7 +286,7 @@ func (u *user) extras() *userMore {
 // response returns the response to read into, from the pool.
 func (u *user) response() *fasthttp.Response {
 	if u.resp == nil {
-		u.resp = u.r.responses.Get().(*fasthttp.Response)
+		u.resp = u.r.responses.get()
 	}
 	return u.resp
 }
@@ -294,7 +294,7 @@ func (u *user) response() *fasthttp.Response {
 // release gives the iteration's response back to the pool.
 func (u *user) release() {
 	if u.resp != nil {
-		u.r.responses.Put(u.resp)
+		u.r.responses.put(u.resp)
 		u.resp = nil
 	}
 }

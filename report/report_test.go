@@ -25,7 +25,7 @@ func sampleResult() *loadgen.Result {
 		// values add up to 50.05 s): a mean of 50 ms.
 		SumLatency: 50 * time.Second, Shortest: 100 * time.Microsecond, Longest: 100 * time.Millisecond,
 		Latency: h, Status: map[int]int64{200: 990, 503: 10},
-		Errors:       map[string]int64{"timeout": 10, "refused": 0, "reset": 0, "dns": 0, "tls": 0, "other": 0},
+		Errors:       map[string]int64{"timeout": 10, "refused": 0, "reset": 0, "dns": 0, "tls": 0, "other": 0, "ports": 0},
 		ErrorSamples: map[string]string{"timeout": "GET http://x/: i/o timeout"},
 		Reason:       "duration",
 	}
@@ -106,5 +106,31 @@ func TestAlarmVerdictText(t *testing.T) {
 	a := &Alarm{Name: "cpu-high", FinalState: "OK", Diagnosis: "latest values 31.2, 35.0 never exceeded 50"}
 	if txt := a.Text(); !strings.Contains(txt, "did not reach ALARM (state OK)") || !strings.Contains(txt, "Why:\t\t\tlatest values") {
 		t.Errorf("%s", txt)
+	}
+}
+
+// TestPortsErrorsSayWhy: local ports running out is its own class, and the
+// report says in one sentence what causes it and what helps.
+func TestPortsErrorsSayWhy(t *testing.T) {
+	res := sampleResult()
+	res.Errors["ports"] = 5
+	res.Errors["timeout"] = 5
+	res.ErrorSamples["ports"] = "GET http://x/: dial tcp 10.0.0.1:80: connect: cannot assign requested address"
+	rp := New(res, "test", 1)
+	if err := rp.Check(); err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := rp.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"other 0, ports 5", "first ports:\tGET http://x/", "Note: ports: the local ports for new connections",
+		"keep-alive, more target addresses, or a wider net.ipv4.ip_local_port_range"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+	if rp := New(sampleResult(), "test", 1); len(rp.Notes) != 0 {
+		t.Fatalf("notes without ports errors: %v", rp.Notes)
 	}
 }

@@ -6,7 +6,9 @@ package loadgen
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
+	"syscall"
 	"time"
 )
 
@@ -25,9 +27,11 @@ type dialJob struct {
 	done chan<- dialResult
 }
 
-// dialResult is what the dialler hands back to the user.
+// dialResult is what the dialler hands back to the user: the connection
+// and the address it went to.
 type dialResult struct {
 	nc  net.Conn
+	a   *address
 	err error
 }
 
@@ -45,7 +49,8 @@ func (u *user) dial(h *hostInfo) (*conn, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	c := &conn{nc: d.nc, u: u, addr: a}
+	u.addr = d.a
+	c := &conn{nc: d.nc, u: u, addr: d.a}
 	if !u.r.opts.netConnIO {
 		c.useRaw()
 	}
@@ -80,8 +85,8 @@ func (r *Runner) dialLoop() {
 	for {
 		select {
 		case j := <-r.dialQ:
-			nc, err := r.connect(j.h, j.a)
-			j.done <- dialResult{nc, err}
+			nc, a, err := r.connect(j.h, j.a)
+			j.done <- dialResult{nc, a, err}
 			continue
 		default:
 		}
@@ -98,13 +103,42 @@ func (r *Runner) dialLoop() {
 
 // connect dials a (an address of h's host, or of the proxy) and, for https,
 // makes the TLS handshake with the host's name (SNI and certificate checks
-// use the name, not the address).
-func (r *Runner) connect(h *hostInfo, a *address) (net.Conn, error) {
+// use the name, not the address). When a refuses or cannot be reached, the
+// host's other addresses are tried in turn, as Go's dialler does with a
+// name's addresses (say localhost's ::1 and 127.0.0.1, with a server on
+// only one of them); it returns the address connected to.
+func (r *Runner) connect(h *hostInfo, a *address) (net.Conn, *address, error) {
 	d := net.Dialer{Timeout: r.opts.Timeout}
 	nc, err := d.DialContext(r.ctx, "tcp", a.hostPort)
-	if err != nil {
-		return nil, err
+	if err != nil && unreachable(err) {
+		if list := h.ep.set.Load(); list != nil {
+			for _, b := range *list {
+				if b == a {
+					continue
+				}
+				if c, err2 := d.DialContext(r.ctx, "tcp", b.hostPort); err2 == nil {
+					nc, a, err = c, b, nil
+					break
+				}
+			}
+		}
 	}
+	if err != nil {
+		return nil, a, err
+	}
+	nc, err = r.secure(nc, h)
+	return nc, a, err
+}
+
+// unreachable reports whether a connect failed for want of a listener or a
+// route, which another address of the host may have.
+func unreachable(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EADDRNOTAVAIL)
+}
+
+// secure opens the proxy's tunnel and the TLS session for https.
+func (r *Runner) secure(nc net.Conn, h *hostInfo) (net.Conn, error) {
 	if err := r.tunnelCtx(nc, h); err != nil { // through a proxy, for https
 		_ = nc.Close()
 		return nil, err
@@ -116,7 +150,7 @@ func (r *Runner) connect(h *hostInfo, a *address) (net.Conn, error) {
 	cfg.ServerName = h.serverName
 	tc := tls.Client(nc, cfg)
 	ctx, cancel := context.WithTimeout(r.ctx, r.opts.Timeout)
-	err = tc.HandshakeContext(ctx)
+	err := tc.HandshakeContext(ctx)
 	cancel()
 	if err != nil {
 		_ = nc.Close()

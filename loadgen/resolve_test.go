@@ -312,3 +312,25 @@ func FuzzParsePin(f *testing.F) {
 		}
 	})
 }
+
+// TestRefusedAddressFallsBackToAnother: a name with two addresses, a server
+// on only one (localhost's ::1 and 127.0.0.1 often are): every connection
+// ends up on the one that answers, and nothing fails.
+func TestRefusedAddressFallsBackToAnother(t *testing.T) {
+	port, l1, l2 := listenPair(t)
+	l2.Close() // nothing on 127.0.0.2
+	s1 := serveOn(t, l1)
+	dns := newFakeDNS()
+	dns.set("half.test", "127.0.0.2", "127.0.0.1")
+	o := opts(4, 5)
+	o.Resolver = dns
+	res := mustRun(t, []Target{get(fmt.Sprintf("http://half.test:%d/", port))}, o)
+	if res.Failed != 0 || res.Transactions != 20 || s1.reqs.Load() != 20 || s1.conns.Load() != 4 {
+		t.Fatalf("%d transactions, %d failed (%v); the server saw %d on %d connections", res.Transactions, res.Failed, res.ErrorSamples, s1.reqs.Load(), s1.conns.Load())
+	}
+	for _, a := range res.Addresses {
+		if want := int64(20); strings.HasPrefix(a.Address, "127.0.0.1") && a.Requests != want {
+			t.Fatalf("addresses %+v", res.Addresses)
+		}
+	}
+}

@@ -60,7 +60,8 @@
 // # Addresses
 //
 // Each host is resolved before the run and every Options.ResolveEvery
-// during it (resolve.go); new connections go to its addresses in turn, and
+// during it (resolve.go); new connections go to its addresses in turn (a
+// refused or unreachable address passes the connection on to the next), and
 // a connection to an address that a new answer no longer lists finishes
 // its request and closes. Requests and errors are counted per address, in
 // per-shard counters like the rest.

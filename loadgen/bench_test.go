@@ -211,3 +211,36 @@ func BenchmarkCookieWork(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCollect is the work of one --hlog interval boundary in the
+// engine (the interval's histograms and counts from the shards), with
+// latencies spread over a realistic range: it does not depend on how many
+// users the run has (the shards are per P).
+func BenchmarkCollect(b *testing.B) {
+	for _, rate := range []float64{0, 1000} {
+		name := map[bool]string{true: "open-model", false: "closed-model"}[rate > 0]
+		b.Run(name, func(b *testing.B) {
+			o := opts(1, 0)
+			o.Rate = rate
+			o.OnInterval = func(Interval) {}
+			r, err := New([]Target{get("http://127.0.0.1:9/")}, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r.prepare(context.Background())
+			for i := range int64(200_000) {
+				s := r.shards.all[i%int64(len(r.shards.all))]
+				s.lat.add(100 + i*7919%50_000)
+				if s.raw != nil {
+					s.raw.add(100 + i*104729%20_000)
+				}
+				s.status[200].Add(1)
+			}
+			from := time.Now()
+			b.ReportAllocs()
+			for b.Loop() {
+				r.collect(from, from.Add(time.Second))
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -318,4 +319,24 @@ func FuzzReadHlog(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkWriteInterval is the other half of an --hlog interval boundary:
+// encoding and writing the interval's histogram (compressed, base64).
+func BenchmarkWriteInterval(b *testing.B) {
+	h := hdrhistogram.New(1, 30_000_001, 3)
+	for i := int64(0); i < 200_000; i++ {
+		_ = h.RecordValue(100 + i*7919%50_000)
+	}
+	start := time.Now()
+	hw, err := NewHlogWriter(io.Discard, start, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	iv := loadgen.Interval{Start: start, End: start.Add(time.Second), Latency: h}
+	for b.Loop() {
+		if err := hw.WriteInterval(iv); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -68,8 +68,12 @@ var targets = map[string]struct{ rps, cpu float64 }{
 
 func summarise(cfg *config, runs []*runResult, sys []*syscallResult) *summary {
 	s := &summary{When: time.Now().UTC().Format(time.RFC3339), Duration: cfg.duration.String(), Rounds: cfg.rounds, Pinned: cfg.pin, Runs: runs, Syscalls: sys}
-	for _, page := range cfg.pages {
-		for _, c := range cfg.conns {
+	for i, page := range cfg.pages {
+		conns := cfg.conns
+		if i == 0 {
+			conns = union(cfg.conns, cfg.sweep) // the first page also has the sweep
+		}
+		for _, c := range conns {
 			st := &setting{Page: page, Conns: c, Tools: map[string]*toolStats{}, order: cfg.tools}
 			byTool := map[string][]*runResult{}
 			for _, r := range runs {

@@ -14,8 +14,8 @@ func TestSweepRatiosAndTargets(t *testing.T) {
 	}
 	rps := map[string]float64{"loadgen": 96, "wrk": 100, "bombardier": 90}
 	var runs []*runResult
+	cfg.conns, cfg.sweep = []int{200}, []int{10000}
 	for _, c := range []int{200, 10000} {
-		cfg.conns = append(cfg.conns, c)
 		for round := 1; round <= 2; round++ {
 			for _, tool := range cfg.tools {
 				runs = append(runs, &runResult{Tool: tool, Page: "small", Conns: c, Round: round, metrics: metrics{RPS: rps[tool]}, CPUus: 8, MaxRSSMB: rss[tool][c]})
@@ -46,6 +46,9 @@ func TestSweepRatiosAndTargets(t *testing.T) {
 	s.sweep(cfg, runs)
 	if s.Sweep[1].Verdict != "not met" {
 		t.Fatalf("120 MB vs 50 MB: %q", s.Sweep[1].Verdict)
+	}
+	if big.Tools["loadgen"] == nil || big.Tools["loadgen"].MaxRSSMB != 90 {
+		t.Fatalf("the sweep's own connection counts lack their tools' figures: %+v", big.Tools)
 	}
 	md := s.markdown()
 	if !strings.Contains(md, "| 10000 | wrk | 2.400 2.400 | **2.40** |") || !strings.Contains(md, "RSS ≤ 2x wrk, req/s ≥ 0.95x wrk: not met") {

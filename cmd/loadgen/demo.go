@@ -79,7 +79,7 @@ With --serve it does steps 1 and 2 and waits, so you can practise the workshop b
 	fs := cmd.Flags()
 	fs.BoolVar(&d.serve, "serve", false, "start the local AWS endpoint and the site, print how to use them, and wait for Ctrl+C")
 	fs.IntVarP(&d.users, "concurrent", "c", 200, "simulated users")
-	fs.Int32Var(&d.period, "period", 10, "the alarm's period in seconds (the workshop's is 60)")
+	fs.Int32Var(&d.period, "period", 10, "the alarm's period in seconds: 10, 20, 30 or a multiple of 60 (the workshop's is 60)")
 	fs.DurationVar(&d.poll, "poll", 2*time.Second, "how often loadgen polls the alarm")
 	fs.DurationVar(&d.alarmTimeout, "alarm-timeout", 2*time.Minute, "fail if the alarm has not fired by then")
 	fs.DurationVar(&d.publishEvery, "publish-every", 2*time.Second, "how often the site publishes its CPU metrics")
@@ -88,8 +88,11 @@ With --serve it does steps 1 and 2 and waits, so you can practise the workshop b
 }
 
 func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
-	if d.users < 1 || d.period < 1 || d.poll < time.Second {
-		return usageErr("demo: --concurrent and --period must be at least 1 and --poll at least 1s")
+	if d.users < 1 || d.poll < time.Second {
+		return usageErr("demo: --concurrent must be at least 1 and --poll at least 1s")
+	}
+	if !verify.ValidPeriod(d.period) {
+		return usageErr("demo: --period %d: CloudWatch alarm periods are 10, 20, 30 or a multiple of 60 seconds", d.period)
 	}
 	exe, err := os.Executable()
 	if err != nil {

@@ -24,7 +24,7 @@ import (
 func TestDemoEndToEnd(t *testing.T) {
 	isolateAWS(t)
 	jf := filepath.Join(t.TempDir(), "demo.json")
-	cmd := exec.Command(binary(t), "demo", "-c", "20", "--period", "2", "--poll", "1s", "--publish-every", "500ms",
+	cmd := exec.Command(binary(t), "demo", "-c", "20", "--period", "10", "--poll", "1s", "--publish-every", "500ms",
 		"--alarm-timeout", "60s", "--json", jf)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

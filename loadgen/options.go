@@ -86,6 +86,10 @@ type Interval struct {
 	Latency *hdrhistogram.Histogram
 	// Uncorrected is the latency from the actual send; rate mode only.
 	Uncorrected *hdrhistogram.Histogram
+	// Transactions, Failed (socket failures) and HTTPErrors (4xx/5xx)
+	// count what completed in the interval; over a run they add up to
+	// Result's fields of the same names.
+	Transactions, Failed, HTTPErrors int64
 }
 
 // The defaults, each written once: DefaultOptions returns them, New fills

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +32,7 @@ type demoFlags struct {
 	alarmTimeout time.Duration
 	publishEvery time.Duration
 	jsonFile     string
+	htmlFile     string
 }
 
 // The demo's fixed names: the workshop's.
@@ -84,6 +84,7 @@ With --serve it does steps 1 and 2 and waits, so you can practise the workshop b
 	fs.DurationVar(&d.alarmTimeout, "alarm-timeout", 2*time.Minute, "fail if the alarm has not fired by then")
 	fs.DurationVar(&d.publishEvery, "publish-every", 2*time.Second, "how often the site publishes its CPU metrics")
 	fs.StringVar(&d.jsonFile, "json", "", "also write the load's JSON report here")
+	fs.StringVar(&d.htmlFile, "html", defaultDemoHTML(), "write the load's HTML report here")
 	return cmd
 }
 
@@ -156,10 +157,7 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 	}
 
 	// 3. The real thing, as a user would type it.
-	args := []string{"-c", strconv.Itoa(d.users), "--until-alarm", "--poll", d.poll.String(), "--alarm-timeout", d.alarmTimeout.String()}
-	if d.jsonFile != "" {
-		args = append(args, "--json", d.jsonFile)
-	}
+	args := d.loadArgs()
 	say("running: loadgen %s", strings.Join(args, " "))
 	load := exec.Command(exe, args...)
 	load.Env = env
@@ -186,6 +184,7 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 			_ = load.Process.Kill()
 			<-waited
 		}
+		sayPage(say, d.htmlFile)
 		return &quietExit{exitInterrupted}
 	}
 	code := 0
@@ -195,6 +194,7 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 	} else if err != nil {
 		return setupErr(fmt.Errorf("the load: %w", err))
 	}
+	sayPage(say, d.htmlFile)
 	switch code {
 	case 0:
 		say("the alarm fired under load: the workshop works end to end")

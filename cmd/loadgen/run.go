@@ -120,6 +120,10 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if err != nil {
 		return err
 	}
+	page, err := a.startPage(f.htmlFile, s)
+	if err != nil {
+		return err
+	}
 	targets, err := a.targets(s)
 	if err != nil {
 		return err
@@ -180,11 +184,13 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	perfErr := perf.finish(res, rp) // the report is still printed
 	if verdict != nil {
 		rp.Alarm = alarmReport(*verdict)
+		rp.Alarm.SetSamples(view.alarmSamples())
 		if endedBy != "" && res.Interrupted {
 			rp.EndedBy = endedBy
 		}
 	}
 	thresholdsOK := rp.CheckThresholds(thresholds)
+	perfErr = errors.Join(perfErr, page.write(rp, res)) // --html, written before the text like --json
 	if err := a.emit(s, rp); err != nil {
 		return err
 	}

@@ -23,6 +23,8 @@ type settings struct {
 	mark     string
 	get      bool
 	print    bool
+	// hlogStdout is --hlog -: the interval log is on stdout.
+	hlogStdout bool
 }
 
 // runFlags are the load run's flags: siege's, then loadgen's extensions.
@@ -40,6 +42,7 @@ type runFlags struct {
 	alarm alarmFlags
 
 	failOn failOnFlags // --fail-on thresholds
+	shard  shardFlags  // --shard, --start-at: one shard of a fleet
 }
 
 // defaultLog is where -l without a file name appends, as siege has its own.
@@ -78,6 +81,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.Var(protocol{&o.Protocol}, "protocol", "HTTP/1.1 or HTTP/1.0")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed for internet mode and delays (0: random)")
 	f.perf.register(fs)
+	f.shard.register(fs)
 	f.failOn.register(fs)
 	f.crawl.register(fs, true)
 	fs.BoolVar(&f.parser, "parser", false, "siege's HTML parser: fetch each HTML page's images, stylesheets and scripts (same origin) as the same user")

@@ -115,6 +115,10 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if err != nil {
 		return err
 	}
+	shard, err := a.startShard(fs, f, s)
+	if err != nil {
+		return err
+	}
 	perf, err := a.startPerf(&f.perf, s)
 	defer perf.close()
 	if err != nil {
@@ -169,6 +173,9 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	}
 	if !s.quiet {
 		a.describe(s, targets)
+	}
+	if err := shard.wait(ctx, a, perf); err != nil {
+		return err
 	}
 	view := &alarmView{}
 	stopProgress := a.progress(ctx, runner, s, view.get)
@@ -276,7 +283,11 @@ func (a *app) emit(s *settings, rp *report.Report) error {
 			errs = append(errs, err)
 		}
 	} else if !s.quiet {
-		if err := rp.WriteText(a.stdout); err != nil {
+		out := a.stdout
+		if s.hlogStdout {
+			out = a.stderr // stdout carries the interval log
+		}
+		if err := rp.WriteText(out); err != nil {
 			errs = append(errs, err)
 		}
 	}

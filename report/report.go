@@ -63,6 +63,8 @@ type Report struct {
 	LatencyMsUncorrected *Latency `json:"latency_ms_uncorrected,omitempty"`
 	// Merged is set by `loadgen merge`: where the figures came from.
 	Merged *Merged `json:"merged,omitempty"`
+	// Fleet is set by `loadgen fleet`: its shards and whether it is complete.
+	Fleet *Fleet `json:"fleet,omitempty"`
 	// Thresholds are the --fail-on expressions decided on this report.
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 }

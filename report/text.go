@@ -73,6 +73,9 @@ func (rp *Report) WriteText(w io.Writer) error {
 			}
 		}
 	}
+	if rp.Fleet != nil {
+		b.WriteString(rp.Fleet.Text())
+	}
 	for _, n := range rp.Notes {
 		f("Note: %s\n", n)
 	}

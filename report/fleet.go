@@ -1,9 +1,14 @@
 package report
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"sort"
 	"strings"
 	"time"
+
+	"github.com/loadgen/loadgen/loadgen"
 )
 
 // Fleet says how a `loadgen fleet` run went: its shards, when they were
@@ -130,4 +135,36 @@ func (lg *Hlog) Span() (start, end time.Time) {
 		}
 	}
 	return start, end
+}
+
+// WriteHlogs writes the intervals of several logs (a fleet's shards) as one
+// interval log on their absolute times, with each interval's counters and
+// res's totals (their merge) at the end: `loadgen merge` and `loadgen
+// report` then read the fleet's run as one.
+func WriteHlogs(w io.Writer, logs []*Hlog, res *loadgen.Result, comment string) error {
+	var ivs []HlogInterval
+	var counts []HlogCounts
+	for _, lg := range logs {
+		ivs = append(ivs, lg.Intervals...)
+		counts = append(counts, lg.Counts...)
+	}
+	if len(ivs) == 0 {
+		return errors.New("no intervals to write")
+	}
+	sort.SliceStable(ivs, func(i, j int) bool { return ivs[i].Start.Before(ivs[j].Start) })
+	sort.SliceStable(counts, func(i, j int) bool { return counts[i].Start.Before(counts[j].Start) })
+	hw, err := NewHlogWriter(w, ivs[0].Start, comment)
+	if err != nil {
+		return err
+	}
+	for _, iv := range ivs {
+		if err := hw.line(iv.Tag, iv.Start, iv.End, iv.Histogram); err != nil {
+			return err
+		}
+	}
+	for _, c := range counts {
+		fmt.Fprintf(hw.w, "%sstart=%.3f length=%.3f transactions=%d failed=%d http_errors=%d]\n", countsPrefix,
+			max(c.Start.Sub(hw.base).Seconds(), 0), max(c.End.Sub(c.Start).Seconds(), 0), c.Transactions, c.Failed, c.HTTPErrors)
+	}
+	return hw.WriteTotals(res)
 }

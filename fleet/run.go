@@ -214,16 +214,15 @@ type ShardResult struct {
 	Lines    int
 }
 
-// Name is "shard i/N (task ID)".
+// Name is "shard i/N (task ID)", or "shard i/N (pid N)" for a local shard.
 func (s ShardResult) Name() string {
 	if s.Task == "" {
 		return "shard " + s.Shard.String()
 	}
-	id := s.Task
-	if i := strings.LastIndex(id, "/"); i >= 0 {
-		id = id[i+1:]
+	if strings.HasPrefix(s.Task, "pid ") {
+		return fmt.Sprintf("shard %s (%s)", s.Shard, s.Task)
 	}
-	return fmt.Sprintf("shard %s (task %s)", s.Shard, id)
+	return fmt.Sprintf("shard %s (task %s)", s.Shard, s.Task[strings.LastIndex(s.Task, "/")+1:])
 }
 
 // Complete reports whether every shard ran whole.

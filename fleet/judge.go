@@ -52,8 +52,11 @@ func (r *run) runProblems(i int, sr *ShardResult) []string {
 		out = append(out, fmt.Sprintf("did not stop within %s of being stopped (status %s)", r.o.StopTimeout, orUnknown(s.Status)))
 	case r.overran[i]:
 		out = append(out, fmt.Sprintf("was still running %s after the load should have ended; stopped", r.o.Grace))
+	case r.noHeader[i]:
+		out = append(out, fmt.Sprintf("wrote nothing to its log stream within %s of the start time (is the task running loadgen, and does its log reach CloudWatch Logs?); stopped",
+			r.o.MaxLate+r.o.LogTimeout))
 	}
-	if !r.stuck[i] {
+	if !r.stuck[i] && !r.noHeader[i] {
 		stoppedByUs := r.out.StoppedBy == "interrupted"
 		switch {
 		case s.ExitCode == nil:
@@ -66,6 +69,9 @@ func (r *run) runProblems(i int, sr *ShardResult) []string {
 	switch {
 	case r.readErrs[i] != nil && st.lines == 0:
 		out = append(out, r.readErrs[i].Error())
+	case r.noHeader[i]:
+	case st.lines == 0:
+		out = append(out, fmt.Sprintf("no line arrived in its log stream within %s of its stop", r.o.LogTimeout))
 	case st.header == nil && st.headErr != nil:
 		out = append(out, st.headErr.Error())
 	case st.header == nil:

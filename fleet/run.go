@@ -142,12 +142,15 @@ type run struct {
 	notStarted []bool // stopped by us: not started in time
 	overran    []bool // stopped by us: still running at the deadline
 	stuck      []bool // did not stop after being stopped
+	noHeader   []bool // stopped by us: no header in its log in time
+	cursors    []string
 }
 
 func (r *run) init(tasks []Task) {
 	n := len(tasks)
 	r.tasks, r.states, r.streams, r.readErrs = tasks, make([]State, n), make([]*stream, n), make([]error, n)
-	r.notStarted, r.overran, r.stuck = make([]bool, n), make([]bool, n), make([]bool, n)
+	r.notStarted, r.overran, r.stuck, r.noHeader = make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n)
+	r.cursors = make([]string, n)
 	for i := range r.streams {
 		r.streams[i] = &stream{}
 	}

@@ -50,6 +50,7 @@ func (r *run) watch(ctx context.Context) {
 			r.stop(ctx, live, "loadgen fleet: past the run's deadline")
 		case now.After(notStartedBy):
 			r.stopUnstarted(ctx, live)
+			r.checkHeaders(ctx, live, now)
 		}
 		select {
 		case <-done:
@@ -101,6 +102,36 @@ func (r *run) stopUnstarted(ctx context.Context, live []int) {
 	}
 }
 
+// checkHeaders reads the log of each live shard whose header has not come
+// yet; one with none LogTimeout after the start time never began its load
+// (a task that runs but logs nothing, an image that is not loadgen) and is
+// stopped, so such a fleet ends instead of waiting for ever.
+func (r *run) checkHeaders(ctx context.Context, live []int, now time.Time) {
+	headerBy := r.out.StartAt.Add(r.o.MaxLate + r.o.LogTimeout)
+	var silent []int
+	for _, i := range live {
+		st := r.streams[i]
+		if st.header != nil || !r.states[i].Started || r.notStarted[i] || r.noHeader[i] {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		page, err := r.b.ReadLog(pctx, r.tasks[i], r.cursors[i])
+		cancel()
+		if err == nil {
+			st.add(page.Lines)
+			r.cursors[i] = page.Next
+		}
+		if st.header == nil && now.After(headerBy) {
+			r.noHeader[i] = true
+			silent = append(silent, i)
+			r.o.Say("shard %s (%s) wrote no header %s after the start time: stopping it", r.tasks[i].Shard, r.tasks[i].ID, r.o.MaxLate+r.o.LogTimeout)
+		}
+	}
+	if len(silent) > 0 {
+		r.stop(ctx, silent, "loadgen fleet: no log from the shard")
+	}
+}
+
 // collect reads every launched task's log stream until its end line, the
 // stream's end (Final), or LogTimeout from now, a few streams at a time.
 func (r *run) collect(ctx context.Context) {
@@ -125,7 +156,7 @@ func (r *run) collect(ctx context.Context) {
 // read reads task i's stream; it retries every Poll until the end line.
 func (r *run) read(ctx context.Context, i int, until time.Time) error {
 	rctx := context.WithoutCancel(ctx) // after Ctrl+C the logs are still read
-	st, cursor := r.streams[i], ""
+	st, cursor := r.streams[i], r.cursors[i]
 	var lastErr error
 	for {
 		pctx, cancel := context.WithTimeout(rctx, time.Minute)

@@ -31,6 +31,8 @@ type fleetFlags struct {
 	lead, maxLate, grace    time.Duration
 	poll, logTimeout        time.Duration
 	launchRate              float64
+	logGroup, streamPrefix  string
+	container               string
 	aws                     awsFlags
 }
 
@@ -75,6 +77,9 @@ or that started late is named, and the run is incomplete: exit 1 unless
 	fs.DurationVar(&ff.poll, "task-poll", 0, "how often to describe the tasks (default 500ms here, 5s on ECS)")
 	fs.DurationVar(&ff.logTimeout, "log-timeout", 0, "how long to wait for the shards' end lines once they stopped (default 5s here, 60s on ECS)")
 	fs.Float64Var(&ff.launchRate, "launch-rate", 10, "at most this many RunTask calls per second")
+	fs.StringVar(&ff.logGroup, "log-group", "", "with --stream-prefix and --container: where the tasks' logs are, instead of reading the task definition")
+	fs.StringVar(&ff.streamPrefix, "stream-prefix", "", "the awslogs stream prefix (see --log-group)")
+	fs.StringVar(&ff.container, "container", "", "the task definition's container (see --log-group)")
 	ff.aws.register(fs)
 	fs.SortFlags = false
 	cmd.AddCommand(a.fleetSetupCommand())
@@ -210,7 +215,8 @@ func (a *app) backend(ctx context.Context, ff *fleetFlags, p *fleetPlan, o *flee
 	ecsClient := awsecs.NewFromConfig(cfg, func(o *awsecs.Options) { setBase(&o.BaseEndpoint, p.aws.endpointURL) })
 	logs := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { setBase(&o.BaseEndpoint, p.aws.endpointURL) })
 	b, err := fleetecs.New(ctx, ecsClient, logs, fleetecs.Options{Cluster: ff.cluster, TaskDefinition: ff.taskDef,
-		Subnets: ff.subnets, SecurityGroups: ff.securityGroups, PublicIP: ff.publicIP, LaunchRate: ff.launchRate})
+		Subnets: ff.subnets, SecurityGroups: ff.securityGroups, PublicIP: ff.publicIP, LaunchRate: ff.launchRate,
+		LogGroup: ff.logGroup, StreamPrefix: ff.streamPrefix, Container: ff.container})
 	if err != nil {
 		return nil, "", nil, setupErr(fmt.Errorf("fleet: %w", err))
 	}

@@ -68,6 +68,10 @@ type Options struct {
 	// ReadRate is the most GetLogEvents calls per second (default 10; the
 	// account's quota is 25 per second, shared).
 	ReadRate float64
+	// LogGroup, StreamPrefix and Container say where the tasks' logs are;
+	// given all three, the task definition is not described (no
+	// ecs:DescribeTaskDefinition permission is needed).
+	LogGroup, StreamPrefix, Container string
 }
 
 // DefaultTaskDefinition is the family `loadgen fleet setup` registers.
@@ -111,11 +115,15 @@ func New(ctx context.Context, api API, logs LogsAPI, o Options) (*Backend, error
 	if o.LaunchType == string(types.LaunchTypeFargate) && len(o.Subnets) == 0 {
 		return nil, errors.New("Fargate tasks need --subnets (and usually --security-groups)")
 	}
+	b := &Backend{ecs: api, logs: logs, o: o, launch: newPacer(o.LaunchRate), read: newPacer(o.ReadRate), partial: map[string]string{},
+		container: o.Container, logGroup: o.LogGroup, prefix: o.StreamPrefix}
+	if b.container != "" && b.logGroup != "" && b.prefix != "" {
+		return b, nil
+	}
 	out, err := api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(o.TaskDefinition)})
 	if err != nil {
 		return nil, fmt.Errorf("task definition %s (register one with 'loadgen fleet setup'): %w", o.TaskDefinition, err)
 	}
-	b := &Backend{ecs: api, logs: logs, o: o, launch: newPacer(o.LaunchRate), read: newPacer(o.ReadRate), partial: map[string]string{}}
 	if err := b.useTaskDefinition(out.TaskDefinition); err != nil {
 		return nil, fmt.Errorf("task definition %s: %w", o.TaskDefinition, err)
 	}

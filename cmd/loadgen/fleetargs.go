@@ -26,6 +26,8 @@ var refusedFlags = map[string]string{
 	"print":   "-p makes one request: run it without fleet",
 	"version": "-V: use loadgen version",
 	"verbose": "-v would write a line per request into every shard's log stream",
+	"debug":   "-D would write every request's head into every shard's log stream",
+	"config":  "-C prints the configuration: run loadgen -C with the run flags",
 }
 
 // takesValue reports whether a flag consumes a value (the next argument

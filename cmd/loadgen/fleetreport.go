@@ -72,7 +72,6 @@ func (a *app) fleetReport(ctx context.Context, ff *fleetFlags, p *fleetPlan, out
 	return nil
 }
 
-
 // mergedReport merges the logs into a report; with no log it is an empty
 // report, so the fleet's section still says what happened.
 func mergedReport(logs []*report.Hlog, window time.Duration) (*report.Report, *loadgen.Result, error) {

@@ -36,6 +36,7 @@ type demoFlags struct {
 	publishEvery time.Duration
 	jsonFile     string
 	htmlFile     string
+	fleet        int // --fleet N: the load as N shards, ECS tasks of the local endpoint
 }
 
 // The demo's fixed names: the workshop's.
@@ -99,6 +100,7 @@ each step with the AWS CLI and watch loadgen check turn green.`,
 	fs.DurationVar(&d.publishEvery, "publish-every", 2*time.Second, "how often the site publishes its CPU metrics and performance logs")
 	fs.StringVar(&d.jsonFile, "json", "", "also write the load's JSON report here")
 	fs.StringVar(&d.htmlFile, "html", defaultDemoHTML(), "write the load's HTML report here")
+	fs.IntVar(&d.fleet, "fleet", 0, "run the load as N shards with 'loadgen fleet --tasks N': ECS tasks of the local endpoint, each a loadgen process")
 	return cmd
 }
 
@@ -131,6 +133,7 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 		return err
 	}
 	defer w.site.Stop()
+	defer w.local.KillTasks()
 	if d.serve {
 		return a.serveDemo(ctx, exe, w, d)
 	}
@@ -147,7 +150,8 @@ func (a *app) say(format string, args ...any) {
 // startWorld starts the local AWS endpoint, seeds the chapter's starting
 // point, starts the site and, unless --fresh, does the chapter's steps.
 func (a *app) startWorld(ctx context.Context, exe string, d *demoFlags) (*demoWorld, error) {
-	local := awslocal.New(awslocal.Options{Region: demoRegion})
+	// Its ECS tasks (demo --fleet) run this binary.
+	local := awslocal.New(awslocal.Options{Region: demoRegion, TaskBinary: exe})
 	endpoint, err := awslocal.Start(ctx, "127.0.0.1:0", local)
 	if err != nil {
 		return nil, setupErr(fmt.Errorf("start the local AWS endpoint: %w", err))
@@ -260,7 +264,14 @@ func (a *app) deliverConfirmations(local *awslocal.Server, sent map[string]bool)
 
 // demoLoad runs loadgen -c N --until-alarm, as a user would type it.
 func (a *app) demoLoad(ctx context.Context, exe string, w *demoWorld, d *demoFlags) error {
-	code, err := a.demoChild(ctx, exe, w, "load", d.loadArgs())
+	args := d.loadArgs()
+	if d.fleet > 0 {
+		var err error
+		if args, err = a.demoFleet(ctx, exe, w, d, args); err != nil {
+			return err
+		}
+	}
+	code, err := a.demoChild(ctx, exe, w, "load", args)
 	sayPage(a.say, d.htmlFile)
 	if err != nil {
 		return err

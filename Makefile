@@ -23,7 +23,7 @@ vet:
 	$(GO) vet ./...
 
 ## cross: the library packages build for Linux, macOS and Windows (the raw-I/O fast path is Linux-only).
-LIBRARY := ./loadgen ./report ./crawl ./stackurl ./verify
+LIBRARY := ./loadgen ./report ./crawl ./stackurl ./verify ./fleet/...
 cross:
 	GOOS=darwin GOARCH=arm64 $(GO) build $(LIBRARY)
 	GOOS=windows GOARCH=amd64 $(GO) build $(LIBRARY)

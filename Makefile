@@ -5,7 +5,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/loadgen
 FUZZTIME  ?= 3s
 
-.PHONY: all build test fmt-check vet cross unit fuzz bench bench-quick bench-go demo clean
+.PHONY: all build test fmt-check vet cross unit fuzz bench bench-quick bench-go demo clean kumo
 
 all: build
 
@@ -29,8 +29,12 @@ cross:
 	GOOS=windows GOARCH=amd64 $(GO) build $(LIBRARY)
 	GOOS=windows GOARCH=amd64 $(GO) vet ./loadgen
 
+## kumo: an independent AWS emulator for the fleet's smoke test (fleet/ecs), built from tools/kumo.
+kumo:
+	GO=$(GO) bash scripts/kumo.sh bin/kumo
+
 unit:
-	$(GO) test -race -count=1 -timeout 15m ./...
+	KUMO=$${KUMO:-$$( [ -x bin/kumo ] && echo $(CURDIR)/bin/kumo )} $(GO) test -race -count=1 -timeout 15m ./...
 
 # Each fuzz target runs briefly; the seed corpora also run in 'unit'.
 fuzz:

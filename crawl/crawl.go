@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadgen/loadgen/internal/weburl"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -308,7 +309,7 @@ func (c *crawler) redirect(it *item, location string, more *[]*item) {
 		return
 	}
 	u := it.u.ResolveReference(ref)
-	if !normalize(u) {
+	if !weburl.Normalize(u) {
 		c.skip(SkipCrossOrigin)
 		c.errorf("GET %s: redirect to %q not followed (not an http(s) URL)", it.key, location)
 		return
@@ -476,7 +477,7 @@ func parseStart(start string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("crawl: start URL: %w", err)
 	}
-	if !normalize(u) {
+	if !weburl.Normalize(u) {
 		return nil, fmt.Errorf("crawl: start URL %q: want an http or https URL with a host", start)
 	}
 	return u, nil

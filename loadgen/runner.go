@@ -78,13 +78,13 @@ func New(targets []Target, opts Options) (*Runner, error) {
 		return nil, fmt.Errorf("reps must not be negative, got %d", opts.Reps)
 	}
 	if opts.Timeout <= 0 {
-		opts.Timeout = 30 * time.Second
+		opts.Timeout = DefaultTimeout
 	}
 	if opts.MaxRedirect <= 0 {
-		opts.MaxRedirect = 10
+		opts.MaxRedirect = DefaultMaxRedirect
 	}
 	if opts.Protocol == "" {
-		opts.Protocol = "HTTP/1.1"
+		opts.Protocol = DefaultProtocol
 	}
 	if opts.Protocol != "HTTP/1.1" && opts.Protocol != "HTTP/1.0" {
 		return nil, fmt.Errorf("protocol must be HTTP/1.1 or HTTP/1.0, got %q", opts.Protocol)

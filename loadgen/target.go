@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/loadgen/loadgen/internal/weburl"
 )
 
 // Target is one request a user can send: method, absolute URL and body.
@@ -89,43 +91,15 @@ func ParseTarget(line, dir string) (Target, error) {
 	return t, nil
 }
 
-// NormalizeURL turns siege's URL syntax into an absolute http(s) URL:
-// it adds http:// to a bare host and / to an empty path.
+// NormalizeURL turns siege's URL syntax into an absolute http(s) URL in
+// the module's canonical form (internal/weburl): http:// added to a bare
+// host, scheme and host lower-cased, no default port, / for an empty path.
 func NormalizeURL(raw string) (string, error) {
-	if raw == "" {
-		return "", errors.New("empty URL")
-	}
-	if !strings.Contains(raw, "://") {
-		raw = "http://" + raw
-	}
-	u, err := url.Parse(raw)
+	u, err := weburl.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("invalid URL %q: %w", raw, unwrapURLError(err))
+		return "", err
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("invalid URL %q: scheme %q is not http or https", raw, u.Scheme)
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return "", fmt.Errorf("invalid URL %q: no host", raw)
-	}
-	if p := u.Port(); p != "" {
-		if _, err := net.LookupPort("tcp", p); err != nil {
-			return "", fmt.Errorf("invalid URL %q: bad port %q", raw, p)
-		}
-	}
-	if u.Path == "" && u.RawPath == "" {
-		u.Path = "/"
-	}
-	u.Fragment = ""
 	return u.String(), nil
-}
-
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // hostKey returns scheme://host:port for a parsed URL, the key of a connection.

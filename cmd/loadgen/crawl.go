@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/loadgen/loadgen/crawl"
 	"github.com/loadgen/loadgen/loadgen"
+	"github.com/loadgen/loadgen/report"
 )
 
 // crawlFlags bound the discovery of a site's pages and assets.
@@ -21,7 +23,6 @@ type crawlFlags struct {
 	timeout time.Duration
 	allow   []string
 	noCrawl bool
-	parser  bool
 	noParse bool
 }
 
@@ -32,7 +33,6 @@ func (c *crawlFlags) register(fs *pflag.FlagSet, forRun bool) {
 	fs.StringArrayVar(&c.allow, "crawl-allow", nil, "crawl: also allow this host (host or host:port; repeatable); by default only the start URL's origin")
 	if forRun {
 		fs.BoolVar(&c.noCrawl, "no-crawl", false, "with -i and one URL, do not crawl: load that URL only")
-		fs.BoolVar(&c.parser, "parser", false, "siege's HTML parser: fetch each HTML page's images, stylesheets and scripts (same origin) as the same user")
 		fs.BoolVar(&c.noParse, "no-parser", false, "disable the HTML parser (siegerc parser = true)")
 	}
 }
@@ -126,7 +126,7 @@ file, to save, edit and reuse with 'loadgen -f FILE'. It never leaves URL's orig
 			if output == "" || output == "-" {
 				return res.WriteURLFile(a.stdout, time.Now())
 			}
-			err = writeFileAtomic(output, func(w ioWriter) error { return res.WriteURLFile(w, time.Now()) })
+			err = report.WriteFileAtomic(output, func(w io.Writer) error { return res.WriteURLFile(w, time.Now()) })
 			if err != nil {
 				return setupErr(fmt.Errorf("write %s: %w", output, err))
 			}

@@ -76,6 +76,8 @@ func (r *run) runProblems(i int, sr *ShardResult) []string {
 		out = append(out, st.headErr.Error())
 	case st.header == nil:
 		out = append(out, "its log has no shard header: it never began its load")
+	case st.overflow:
+		out = append(out, fmt.Sprintf("its log passed %d MiB and was cut there", maxLogBytes>>20))
 	case !st.ended:
 		out = append(out, fmt.Sprintf("its log was cut before its end line (%d lines read)", st.lines))
 	}

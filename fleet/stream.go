@@ -34,10 +34,17 @@ type stream struct {
 	messages []string
 	ended    bool
 	lines    int
+	bytes    int
+	overflow bool // the log passed maxLogBytes; the rest was dropped
 }
 
-// maxMessages bounds the messages kept per shard.
-const maxMessages = 50
+// maxMessages bounds the messages kept per shard; maxLogBytes bounds its
+// interval log (a day of 5 s intervals is a few tens of megabytes), so a
+// stream gone wild cannot exhaust the coordinator's memory.
+const (
+	maxMessages = 50
+	maxLogBytes = 512 << 20
+)
 
 func (st *stream) add(lines []string) {
 	for _, line := range lines {
@@ -57,6 +64,10 @@ func (st *stream) add(lines []string) {
 			}
 			st.header = &h
 		case isLogLine(line):
+			if st.bytes += len(line) + 1; st.bytes > maxLogBytes {
+				st.overflow = true
+				continue
+			}
 			st.log = append(st.log, line)
 			st.ended = IsEndLine(line)
 		case strings.TrimSpace(line) != "" && len(st.messages) < maxMessages:

@@ -127,6 +127,9 @@ func (a *app) plan(ctx context.Context, ff *fleetFlags, runArgs []string) (*flee
 	if err := p.check(fs, n); err != nil {
 		return nil, err
 	}
+	if p.s.hlogStdout = p.rf.perf.hlog == "-"; p.s.hlogStdout && p.s.jsonOut {
+		return nil, usageErr("fleet: --hlog - and -j both write to stdout: send one of them to a file")
+	}
 	p.interval = fleet.DefaultInterval
 	if fs.Changed("hlog-interval") {
 		p.interval = p.rf.perf.interval

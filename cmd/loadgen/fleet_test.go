@@ -81,8 +81,8 @@ var shardPid = regexp.MustCompile(`shard \d+/\d+ started \(pid (\d+)\)`)
 // every shard; the report of all of them is printed, and it exits 130.
 func TestFleetCtrlCStopsEveryShard(t *testing.T) {
 	s := newSite(t)
-	jf := filepath.Join(t.TempDir(), "r.json")
-	cmd, out, errb := fleetCmd(t, "--shards", "3", "--lead", "1s", "--", "-c", "3", "--json", jf, s.URL+"/")
+	jf, hf := filepath.Join(t.TempDir(), "r.json"), filepath.Join(t.TempDir(), "merged.hlog")
+	cmd, out, errb := fleetCmd(t, "--shards", "3", "--lead", "1s", "--", "-c", "3", "--json", jf, "--hlog", hf, s.URL+"/")
 	deadline := time.Now().Add(20 * time.Second)
 	for s.total.Load() == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -112,6 +112,14 @@ func TestFleetCtrlCStopsEveryShard(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "Fleet verdict:\t\tcomplete: all 3 shards ran whole") {
 		t.Fatalf("text report:\n%s", out.String())
+	}
+	// --hlog is the merged run as one log: merge reads back the same figures.
+	r := runCLI(t, nil, "merge", "-j", hf)
+	var mp report.Report
+	if err := json.Unmarshal([]byte(r.stdout), &mp); err != nil || r.code != 0 || mp.Transactions != rp.Transactions ||
+		mp.Users != 3 || mp.LatencyMs != rp.LatencyMs {
+		t.Fatalf("merge of the fleet's --hlog: %d %v %d transactions (want %d), %d users, %+v vs %+v\n%s", r.code, err,
+			mp.Transactions, rp.Transactions, mp.Users, mp.LatencyMs, rp.LatencyMs, r.stderr)
 	}
 }
 

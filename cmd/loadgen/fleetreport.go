@@ -27,6 +27,10 @@ func (a *app) fleetReport(ctx context.Context, ff *fleetFlags, p *fleetPlan, out
 	}
 	rp.Target = p.target
 	rp.Fleet = out.Summary(where)
+	rp.EndedBy = "reps"
+	if p.s.opts.Duration > 0 {
+		rp.EndedBy = "duration"
+	}
 	if verdict != nil {
 		rp.Alarm = alarmReport(*verdict)
 		if endedBy != "" {
@@ -38,7 +42,7 @@ func (a *app) fleetReport(ctx context.Context, ff *fleetFlags, p *fleetPlan, out
 	thresholdsOK := len(logs) == 0 || rp.CheckThresholds(p.thresholds)
 	var errs []error
 	if f := p.rf.perf.hlog; f != "" && len(logs) > 0 {
-		errs = append(errs, writeMergedHlog(f, logs, res))
+		errs = append(errs, writeMergedHlog(a.stdout, f, logs, res))
 	}
 	if f := p.rf.htmlFile; f != "" && len(logs) > 0 {
 		page := &report.Page{Report: rp, Command: a.args, Intervals: report.HlogIntervals(logs, p.interval), Latency: res.Latency}
@@ -91,9 +95,13 @@ func mergedReport(logs []*report.Hlog, window time.Duration) (*report.Report, *l
 // writeMergedHlog writes the shards' intervals as one interval log, with
 // the merged totals, so `loadgen merge` and `loadgen report` read the
 // fleet's run as one.
-func writeMergedHlog(path string, logs []*report.Hlog, res *loadgen.Result) error {
+func writeMergedHlog(stdout io.Writer, path string, logs []*report.Hlog, res *loadgen.Result) error {
 	comment := fmt.Sprintf("loadgen %s fleet interval log: %d shards merged on absolute time; latency in microseconds", version, len(logs))
-	if err := report.WriteFileAtomic(path, func(w io.Writer) error { return report.WriteHlogs(w, logs, res, comment) }); err != nil {
+	write := func(w io.Writer) error { return report.WriteHlogs(w, logs, res, comment) }
+	if path == "-" {
+		return write(stdout)
+	}
+	if err := report.WriteFileAtomic(path, write); err != nil {
 		return fmt.Errorf("--hlog: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package ecs_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -221,6 +222,33 @@ func equal(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestDescribeInBatchesOf100: 101 tasks are described in two calls.
+func TestDescribeInBatchesOf100(t *testing.T) {
+	w := newWorld(t, "/bin/true")
+	b, err := fleetecs.New(context.Background(), w.ecs, w.logs, fleetecs.Options{Cluster: cluster, Subnets: []string{"subnet-1"}, LaunchRate: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := make([]fleet.Spec, 101)
+	for i := range specs {
+		specs[i] = fleet.Spec{Shard: fleet.Shard{Index: i + 1, Count: 101}, Token: fmt.Sprintf("batch-%d", i), Group: "batch"}
+	}
+	tasks, err := b.Launch(context.Background(), specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := w.srv.Calls("DescribeTasks")
+	states, err := b.Describe(context.Background(), tasks)
+	if err != nil || len(states) != 101 || w.srv.Calls("DescribeTasks")-before != 2 {
+		t.Fatalf("%d states, %d DescribeTasks calls, %v", len(states), w.srv.Calls("DescribeTasks")-before, err)
+	}
+	for i, st := range states {
+		if st.Status == "MISSING" {
+			t.Fatalf("task %d missing: %+v", i+1, st)
+		}
+	}
 }
 
 // TestRunTaskIsIdempotent: the same clientToken starts one task, not two.

@@ -255,3 +255,45 @@ func TestCancelStopsEveryShard(t *testing.T) {
 		t.Fatalf("load went on after Run returned: %d -> %d", n, hits.Load())
 	}
 }
+
+// TestClockErrorBoundFromTaskMetadata: on Fargate a shard reads its clock's
+// error bound from the task metadata endpoint v4 (ClockDrift) and writes it
+// in its header; the fleet's summary keeps the largest.
+func TestClockErrorBoundFromTaskMetadata(t *testing.T) {
+	md := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v4/abc/task" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(`{"Cluster":"load","TaskARN":"arn:aws:ecs:us-east-1:1:task/load/abc","ClockDrift":{"ClockErrorBound":0.512,` +
+			`"ReferenceTimestamp":"2026-11-30T16:00:00Z","ClockSynchronizationStatus":"SYNCHRONIZED"}}`))
+	}))
+	t.Cleanup(md.Close)
+	clk, err := fleet.ReadClock(context.Background(), func(k string) string {
+		if k == fleet.MetadataEnv {
+			return md.URL + "/v4/abc"
+		}
+		return ""
+	})
+	if err != nil || clk.ErrorBoundMs != 0.512 || clk.Source != "ecs-task-metadata" || clk.Status != "SYNCHRONIZED" || clk.Task != "arn:aws:ecs:us-east-1:1:task/load/abc" {
+		t.Fatalf("%+v %v", clk, err)
+	}
+	if clk, err := fleet.ReadClock(context.Background(), func(string) string { return "" }); err != nil || clk.ErrorBoundMs != -1 || clk.Source != "unknown" {
+		t.Fatalf("off ECS: %+v %v", clk, err)
+	}
+	url, _ := countingServer(t)
+	b := local.New(local.Options{Binary: testsupport.LoadgenBinary(t), Env: append(os.Environ(), fleet.MetadataEnv+"="+md.URL+"/v4/abc")})
+	t.Cleanup(b.Close)
+	out := run(t, context.Background(), b, fleet.Options{Shards: 2, Args: []string{"-c", "2", "-r", "2", url}})
+	if !out.Complete() {
+		t.Fatalf("incomplete: %q", out.Problems())
+	}
+	for _, s := range out.Shards {
+		if h := s.Header; h.ClockErrorMs != 0.512 || h.ClockSource != "ecs-task-metadata" || h.ClockStatus != "SYNCHRONIZED" {
+			t.Fatalf("%s header %+v", s.Name(), h)
+		}
+	}
+	if sum := out.Summary("local"); sum.MaxClockErrorMs != 0.512 || !strings.Contains(sum.Text(), "clocks within ±0.512 ms") {
+		t.Fatalf("summary %+v\n%s", sum, sum.Text())
+	}
+}

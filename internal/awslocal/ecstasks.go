@@ -312,10 +312,18 @@ func (s *Server) tasksJSONLocked(arns []string) []ecsTaskJSON {
 	out := []ecsTaskJSON{}
 	for _, arn := range arns {
 		if t := s.ecsTasks.tasks[arn]; t != nil {
-			out = append(out, t.view)
+			out = append(out, t.snapshotLocked())
 		}
 	}
 	return out
+}
+
+// snapshotLocked copies the task's view for an answer, which is encoded
+// after the lock is released while the task's process may change it.
+func (t *ecsTask) snapshotLocked() ecsTaskJSON {
+	v := t.view
+	v.Containers = append([]ecsContainerJSON(nil), t.view.Containers...)
+	return v
 }
 
 func (s *Server) ecsDescribeTasks(body []byte) (any, *jsonError) {
@@ -345,7 +353,7 @@ func (s *Server) ecsDescribeTasks(body []byte) (any, *jsonError) {
 			out.Failures = append(out.Failures, ecsFailure{Arn: ref, Reason: "MISSING"})
 			continue
 		}
-		out.Tasks = append(out.Tasks, t.view)
+		out.Tasks = append(out.Tasks, t.snapshotLocked())
 	}
 	return out, nil
 }
@@ -394,7 +402,7 @@ func (s *Server) ecsStopTask(body []byte) (any, *jsonError) {
 		t.view.Version++
 		p = t.proc
 	}
-	view := t.view
+	view := t.snapshotLocked()
 	s.mu.Unlock()
 	if p != nil {
 		p.stop(t.container.stopTimeout())

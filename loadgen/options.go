@@ -39,6 +39,13 @@ type Options struct {
 	// assets are fetched at once by the same user, each a transaction.
 	Parser ParserFunc
 
+	// MaxBody is the most of a response body kept in memory (for Parser);
+	// 0 means DefaultMaxBody. Bodies are always read to their end, so the
+	// connection can serve the next request, and every byte is counted in
+	// Result.Bytes; what is past MaxBody is discarded as it arrives.
+	// Without Parser no body is kept at all.
+	MaxBody int
+
 	// Verbose, when set, receives one line per request.
 	Verbose io.Writer
 
@@ -92,6 +99,9 @@ type Interval struct {
 func DefaultOptions() Options {
 	return Options{Users: 25, Timeout: 30 * time.Second, Protocol: "HTTP/1.1", MaxRedirect: 10, UserAgent: DefaultUserAgent}
 }
+
+// DefaultMaxBody is Options.MaxBody's default: 4 MiB.
+const DefaultMaxBody = 4 << 20
 
 // DefaultUserAgent is sent when no user agent is configured.
 const DefaultUserAgent = "loadgen/1 (siege-compatible)"

@@ -12,12 +12,17 @@ import (
 // exchange failed (counted) or the run is ending (not counted).
 func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target string) (status int, ok bool) {
 	start := time.Since(u.r.start)
+	bytes0 := u.bytes.Load()
 	err := u.exchange(h, raw, head, start)
 	end := time.Since(u.r.start)
 	lat := end - start
 	if err != nil {
-		if u.r.stopped.Load() {
+		if u.r.endedAt(end) {
+			// Cut short by the end of the run: not a transaction, not a
+			// failure, and its bytes are not counted either.
+			u.bytes.Store(bytes0)
 			u.aborted = true
+			u.cut++
 			return 0, false
 		}
 		if u.planned >= 0 {
@@ -67,7 +72,7 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 	}
 	u.txns.Add(1)
 	if u.r.opts.Verbose != nil {
-		u.logLine(status, lat, len(u.resp.Body()), method, target, "")
+		u.logLine(status, lat, u.bodyLen, method, target, "")
 	}
 	return status, true
 }
@@ -96,7 +101,7 @@ func (u *user) scheduled(at time.Duration) {
 }
 
 // logLine writes siege's verbose line for one transaction or failure.
-func (u *user) logLine(status int, lat time.Duration, size int, method, target, errClass string) {
+func (u *user) logLine(status int, lat time.Duration, size int64, method, target, errClass string) {
 	b := u.verbose[:0]
 	if errClass != "" {
 		b = append(b, "ERROR "...)
@@ -116,7 +121,7 @@ func (u *user) logLine(status int, lat time.Duration, size int, method, target, 
 	}
 	b = append(b, secs...)
 	b = append(b, " secs: "...)
-	sz := strconv.Itoa(size)
+	sz := strconv.FormatInt(size, 10)
 	for i := len(sz); i < 8; i++ {
 		b = append(b, ' ')
 	}

@@ -27,8 +27,11 @@ type user struct {
 	br    *bufio.Reader
 	brOn  *conn
 
-	resp    fasthttp.Response
-	req     fasthttp.Request // for redirects and parsed assets
+	resp    fasthttp.Response // the head of the last response (its body is read by readBody)
+	body    []byte            // the start of the last body, when the parser wants it
+	bodyLen int64             // the last body's length
+	parse   bool              // the last response is for the parser (2xx HTML)
+	req     fasthttp.Request  // for redirects and parsed assets
 	dyn     bytes.Buffer
 	assets  []string
 	verbose []byte
@@ -59,7 +62,8 @@ type user struct {
 	status  [600]int64
 	errs    [numErrorClasses]int64
 	errMsg  [numErrorClasses]string
-	aborted bool
+	aborted bool  // the end of the run cut the user's request short
+	cut     int64 // requests the end of the run cut short (0 or 1)
 }
 
 func (r *Runner) newUser(id int) *user {
@@ -68,7 +72,7 @@ func (r *Runner) newUser(id int) *user {
 		r:     r,
 		rng:   rand.New(rand.NewPCG(r.opts.Seed, uint64(id))),
 		conns: make([]*conn, len(r.hosts)),
-		br:    bufio.NewReaderSize(nil, 16<<10),
+		br:    bufio.NewReaderSize(nil, MaxHeaderBytes),
 		hist:  newCounter(r.highest),
 
 		planned: -1,
@@ -76,7 +80,6 @@ func (r *Runner) newUser(id int) *user {
 	if r.rate {
 		u.raw = newCounter(r.highest)
 	}
-	u.resp.KeepBodyBuffer = true
 	u.req.KeepBodyBuffer = true
 	return u
 }
@@ -107,7 +110,7 @@ func (u *user) run() {
 		next = func(iter int) int { return (start + iter) % n }
 	}
 	for iter := 0; limit == 0 || iter < limit; iter++ {
-		if u.r.stopped.Load() {
+		if u.r.ending() {
 			return
 		}
 		if iter > 0 && o.Delay > 0 && !u.pause() {
@@ -206,8 +209,8 @@ func (u *user) iterate(t *prepared) {
 			}
 		}
 	}
-	if o.Parser != nil && status >= 200 && status < 300 && looksHTML(u.resp.Header.ContentType()) {
-		u.assets = o.Parser(u.assets[:0], u.resp.Body(), page)
+	if u.parse {
+		u.assets = o.Parser(u.assets[:0], u.body, page)
 		for _, a := range u.assets {
 			au, err := url.Parse(a)
 			if err != nil || (au.Scheme != "http" && au.Scheme != "https") || au.Host == "" {

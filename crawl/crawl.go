@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/loadgen/loadgen/internal/redact"
 )
 
 // Defaults for zero Options fields.
@@ -361,7 +363,7 @@ func (c *crawler) skip(reason string) { c.res.Skipped[reason]++ }
 func (c *crawler) errorf(format string, args ...any) {
 	c.nErrors++
 	if len(c.res.Errors) < MaxErrors {
-		c.res.Errors = append(c.res.Errors, fmt.Sprintf(format, args...))
+		c.res.Errors = append(c.res.Errors, redact.Text(fmt.Sprintf(format, args...)))
 	}
 }
 
@@ -474,15 +476,16 @@ func parseStart(start string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("crawl: start URL: %w", err)
+		return nil, fmt.Errorf("crawl: start URL %q: %s", redact.Text(start), redact.Text(unwrapURLError(err).Error()))
 	}
 	if !normalize(u) {
-		return nil, fmt.Errorf("crawl: start URL %q: want an http or https URL with a host", start)
+		return nil, fmt.Errorf("crawl: start URL %q: want an http or https URL with a host", redact.Text(start))
 	}
 	return u, nil
 }
 
 func startError(start string, o outcome, opts Options, cause error) error {
+	start = redact.Text(start)
 	stoppedBy := func() error {
 		if errors.Is(cause, errTimeLimit) {
 			return fmt.Errorf("no answer within the crawl time limit of %v: %w", opts.Timeout, context.DeadlineExceeded)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/valyala/fasthttp"
+
+	"github.com/loadgen/loadgen/internal/redact"
 )
 
 // Runner runs one load test. Create it with New, start it with Run, and read
@@ -54,10 +56,11 @@ type Runner struct {
 
 type prepared struct {
 	Target
-	parsed *url.URL
-	host   int
-	raw    []byte // the serialised request, built once
-	head   bool
+	parsed  *url.URL
+	host    int
+	raw     []byte // the serialised request, built once
+	head    bool
+	display string // the URL as printed: its password redacted
 }
 
 type hostInfo struct {
@@ -117,17 +120,21 @@ func New(targets []Target, opts Options) (*Runner, error) {
 	req := &fasthttp.Request{}
 	var buf bytes.Buffer
 	for i, t := range targets {
+		display := redact.Text(t.URL)
 		u, err := url.Parse(t.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("target %d: invalid URL %q", i+1, t.URL)
+			return nil, fmt.Errorf("target %d: invalid URL %q", i+1, display)
+		}
+		if err := checkPort(u); err != nil {
+			return nil, fmt.Errorf("target %d: invalid URL %q: %w", i+1, display, err)
 		}
 		if t.Method == "" {
 			t.Method = "GET"
 		}
-		p := prepared{Target: t, parsed: u, host: r.host(u).id, head: t.Method == "HEAD"}
+		p := prepared{Target: t, parsed: u, host: r.host(u).id, head: t.Method == "HEAD", display: display}
 		buf.Reset()
 		if err := r.buildRequest(&buf, req, t.Method, u, t.Body); err != nil {
-			return nil, fmt.Errorf("target %d (%s): %w", i+1, t.URL, err)
+			return nil, fmt.Errorf("target %d (%s): %w", i+1, display, err)
 		}
 		p.raw = bytes.Clone(buf.Bytes())
 		r.targets = append(r.targets, p)

@@ -9,7 +9,10 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+
+	"github.com/loadgen/loadgen/internal/redact"
 )
 
 // Target is one request a user can send: method, absolute URL and body.
@@ -98,26 +101,37 @@ func NormalizeURL(raw string) (string, error) {
 	if !strings.Contains(raw, "://") {
 		raw = "http://" + raw
 	}
+	shown := redact.Text(raw) // error messages never quote a password
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("invalid URL %q: %w", raw, unwrapURLError(err))
+		return "", fmt.Errorf("invalid URL %q: %s", shown, redact.Text(unwrapURLError(err).Error()))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("invalid URL %q: scheme %q is not http or https", raw, u.Scheme)
+		return "", fmt.Errorf("invalid URL %q: scheme %q is not http or https", shown, u.Scheme)
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return "", fmt.Errorf("invalid URL %q: no host", raw)
+		return "", fmt.Errorf("invalid URL %q: no host", shown)
 	}
-	if p := u.Port(); p != "" {
-		if _, err := net.LookupPort("tcp", p); err != nil {
-			return "", fmt.Errorf("invalid URL %q: bad port %q", raw, p)
-		}
+	if err := checkPort(u); err != nil {
+		return "", fmt.Errorf("invalid URL %q: %w", shown, err)
 	}
 	if u.Path == "" && u.RawPath == "" {
 		u.Path = "/"
 	}
 	u.Fragment = ""
 	return u.String(), nil
+}
+
+// checkPort accepts an empty port (the scheme's) or a number from 1 to 65535.
+func checkPort(u *url.URL) error {
+	p := u.Port()
+	if p == "" {
+		return nil
+	}
+	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("bad port %q (want 1 to 65535)", p)
+	}
+	return nil
 }
 
 func unwrapURLError(err error) error {

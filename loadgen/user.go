@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/loadgen/loadgen/internal/redact"
 )
 
 // user is one simulated user. Everything in it belongs to its goroutine
@@ -177,7 +179,7 @@ func (u *user) sleep(d time.Duration) bool {
 
 // iterate sends one target, its redirects and, with the parser, its assets.
 func (u *user) iterate(t *prepared) {
-	status, ok := u.transaction(u.r.hosts[t.host], t.raw, t.head, t.Method, t.URL)
+	status, ok := u.transaction(u.r.hosts[t.host], t.raw, t.head, t.Method, t.display)
 	if !ok {
 		return
 	}
@@ -204,7 +206,7 @@ func (u *user) iterate(t *prepared) {
 				break
 			}
 			page = next
-			if status, ok = u.transaction(h, u.dyn.Bytes(), method == "HEAD", method, next.String()); !ok {
+			if status, ok = u.transaction(h, u.dyn.Bytes(), method == "HEAD", method, next.Redacted()); !ok {
 				return
 			}
 		}
@@ -221,7 +223,7 @@ func (u *user) iterate(t *prepared) {
 			if err := u.r.buildRequest(&u.dyn, &u.req, "GET", au, nil); err != nil {
 				continue
 			}
-			if _, ok := u.transaction(h, u.dyn.Bytes(), false, "GET", a); !ok {
+			if _, ok := u.transaction(h, u.dyn.Bytes(), false, "GET", redact.Text(a)); !ok {
 				return
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/loadgen/loadgen/internal/redact"
 )
 
 // app holds what a command invocation reads and writes, so tests can run
@@ -41,7 +43,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if errors.As(err, &q) {
 		return q.code
 	}
-	fmt.Fprintf(stderr, "loadgen: %v\n", err)
+	fmt.Fprintf(stderr, "loadgen: %s\n", redact.Text(err.Error()))
 	return codeOf(err)
 }
 

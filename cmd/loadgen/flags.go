@@ -33,6 +33,7 @@ type runFlags struct {
 	insecure   bool
 	protocol   string
 	seed       uint64
+	maxBody    int
 
 	perf  perfFlags
 	crawl crawlFlags
@@ -72,6 +73,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
 	fs.StringVar(&f.protocol, "protocol", "HTTP/1.1", "HTTP/1.1 or HTTP/1.0")
 	fs.Uint64Var(&f.seed, "seed", 0, "random seed for internet mode and delays (0: random)")
+	f.registerLimits(fs)
 	f.perf.register(fs)
 	f.crawl.register(fs, true)
 	f.alarm.register(fs)

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/loadgen/loadgen/internal/redact"
 	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/report"
 	"github.com/loadgen/loadgen/verify"
@@ -105,8 +106,15 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 	}
 	s.file, _ = pick("file", "file")
 	s.url, _ = rc["url"]
-	if len(args) > 0 {
-		s.url = args[len(args)-1] // siege: the last argument is the URL
+	if fs.Changed("file") {
+		s.url = "" // -f on the command line wins over a siegerc's url
+	}
+	arg, err := urlArgument(fs, f, args)
+	if err != nil {
+		return nil, err
+	}
+	if arg != "" {
+		s.url = arg
 	}
 	if o.Headers, err = parseHeaders(f.headers); err != nil {
 		return nil, err
@@ -160,6 +168,7 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 		o.NoFollow = true
 	}
 	o.Insecure = f.insecure
+	o.MaxBody = f.maxBody
 	o.Seed = f.seed
 	s.jsonFile = f.jsonFile
 	s.mark = f.mark
@@ -186,17 +195,19 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 // parseHeaders reads -H "Name: value" flags.
 func parseHeaders(flags []string) ([]loadgen.Header, error) {
 	var out []loadgen.Header
-	for _, h := range flags {
+	for i, h := range flags {
 		name, value, ok := strings.Cut(h, ":")
 		if !ok || strings.TrimSpace(name) == "" {
-			return nil, usageErr("-H/--header: want \"Name: value\", got %q", h)
+			// Not quoted back: a malformed header may well be a token.
+			return nil, usageErr("-H/--header: want \"Name: value\"; header %d of %d has no name before a colon", i+1, len(flags))
 		}
 		out = append(out, loadgen.Header{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
 	}
 	return out, nil
 }
 
-// targets loads the run's targets: the URL argument wins over -f, as in siege.
+// targets loads the run's targets: the URL (argument or siegerc's url), or
+// else the URL file (-f or siegerc's file).
 func (a *app) targets(s *settings) ([]loadgen.Target, error) {
 	if s.url != "" {
 		t, err := loadgen.ParseTarget(s.url, ".")
@@ -245,7 +256,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 			return &exitError{codeOf(err), fmt.Errorf("no URL or -f FILE given, and none found in stack outputs: %w", err)}
 		}
 		if !s.quiet {
-			fmt.Fprintf(a.stderr, "target %s from stack %s output %s\n", resolved.URL, resolved.Stack, resolved.OutputKey)
+			fmt.Fprintf(a.stderr, "target %s from stack %s output %s\n", redact.Text(resolved.URL), resolved.Stack, resolved.OutputKey)
 		}
 		s.url = resolved.URL
 		s.opts.Internet = true
@@ -288,7 +299,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	}
 	rp := report.New(res, version, len(targets))
 	if len(targets) == 1 {
-		rp.Target = targets[0].URL
+		rp.Target = redact.Text(targets[0].URL)
 	}
 	perfErr := perf.finish(res, rp) // the report is still printed
 	if verdict != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,7 +82,9 @@ func parseSiegerc(r io.Reader, name string) (map[string]string, []string, error)
 	known := map[string]string{}
 	unknown := map[string]bool{}
 	sc := bufio.NewScanner(r)
-	for n := 1; sc.Scan(); n++ {
+	n := 0
+	for sc.Scan() {
+		n++
 		line := strings.TrimSpace(sc.Text())
 		if i := strings.Index(line, "#"); i >= 0 {
 			line = strings.TrimSpace(line[:i])
@@ -101,7 +104,9 @@ func parseSiegerc(r io.Reader, name string) (map[string]string, []string, error)
 			unknown[k] = true
 		}
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return nil, nil, fmt.Errorf("%s:%d: line longer than %d KiB", name, n+1, bufio.MaxScanTokenSize>>10)
+	} else if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	var keys []string

@@ -36,6 +36,10 @@ func TestParseSiegerc(t *testing.T) {
 	if strings.Join(unknown, ",") != "color,failures" {
 		t.Fatalf("unknown %v", unknown)
 	}
+	long := "concurrent = 1\nurl = http://h/" + strings.Repeat("x", 70<<10) + "\n"
+	if _, _, err := parseSiegerc(strings.NewReader(long), "rc"); err == nil || err.Error() != "rc:2: line longer than 64 KiB" {
+		t.Errorf("long line: %v", err)
+	}
 	if _, _, err := parseSiegerc(strings.NewReader("ok = 1\nnot a setting\n"), "rc"); err == nil || !strings.Contains(err.Error(), "rc:2:") {
 		t.Fatalf("bad line: %v", err)
 	}

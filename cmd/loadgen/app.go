@@ -43,6 +43,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if errors.As(err, &q) {
 		return q.code
 	}
+	if ctx.Err() != nil {
+		// Ctrl+C: whatever was under way failed because of it.
+		fmt.Fprintln(stderr, "loadgen: interrupted")
+		return exitInterrupted
+	}
 	fmt.Fprintf(stderr, "loadgen: %s\n", redact.Text(err.Error()))
 	return codeOf(err)
 }

@@ -239,6 +239,9 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if err != nil {
 		return err
 	}
+	if s.verbose {
+		f.aws.log = a.stderr // the SDK's warnings, such as its fallback to IMDSv1
+	}
 	perf, err := a.startPerf(&f.perf, s)
 	defer perf.close()
 	if err != nil {

@@ -40,7 +40,7 @@ func (u *user) readBody(head bool) error {
 	u.body, u.bodyLen, u.parse = u.body[:0], 0, false
 	h := &u.resp.Header
 	status := h.StatusCode()
-	if head || status < 200 || status == 204 || status == 304 {
+	if head || (status >= 100 && status < 200) || status == 204 || status == 304 {
 		return nil
 	}
 	keep := 0

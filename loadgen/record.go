@@ -59,10 +59,8 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 	if lat > u.maxLat {
 		u.maxLat = lat
 	}
-	if status >= 100 && status < 600 {
+	if status >= 0 && status < len(u.status) {
 		u.status[status]++
-	} else {
-		u.status[0]++
 	}
 	if status < 400 || status == 401 || status == 407 {
 		u.ok++

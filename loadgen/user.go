@@ -61,7 +61,7 @@ type user struct {
 	sumLat  time.Duration
 	minLat  time.Duration
 	maxLat  time.Duration
-	status  [600]int64
+	status  [1000]int64 // by code: fasthttp takes any three digits
 	errs    [numErrorClasses]int64
 	errMsg  [numErrorClasses]string
 	aborted bool  // the end of the run cut the user's request short

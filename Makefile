@@ -5,15 +5,15 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/loadgen
 FUZZTIME  ?= 3s
 
-.PHONY: all build test fmt-check vet unit fuzz bench bench-quick bench-go demo clean
+.PHONY: all build test fmt-check vet cross unit fuzz bench bench-quick bench-go demo clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/loadgen
 
-## test: formatting, vet, short fuzz runs, and the race-enabled test suite (last, so its summary closes the output).
-test: fmt-check vet fuzz unit
+## test: formatting, vet, cross builds, short fuzz runs, and the race-enabled test suite (last, so its summary closes the output).
+test: fmt-check vet cross fuzz unit
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -21,6 +21,13 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+## cross: the library packages build for Linux, macOS and Windows (the raw-I/O fast path is Linux-only).
+LIBRARY := ./loadgen ./report ./crawl ./stackurl ./verify
+cross:
+	GOOS=darwin GOARCH=arm64 $(GO) build $(LIBRARY)
+	GOOS=windows GOARCH=amd64 $(GO) build $(LIBRARY)
+	GOOS=windows GOARCH=amd64 $(GO) vet ./loadgen
 
 unit:
 	$(GO) test -race -count=1 -timeout 15m ./...

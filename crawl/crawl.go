@@ -25,7 +25,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/loadgen/loadgen/internal/redact"
+	"github.com/loadgen/loadgen/internal/weburl"
 )
 
 // Defaults for zero Options fields.
@@ -310,7 +310,7 @@ func (c *crawler) redirect(it *item, location string, more *[]*item) {
 		return
 	}
 	u := it.u.ResolveReference(ref)
-	if !normalize(u) {
+	if !weburl.Normalize(u) {
 		c.skip(SkipCrossOrigin)
 		c.errorf("GET %s: redirect to %q not followed (not an http(s) URL)", it.key, location)
 		return
@@ -363,7 +363,7 @@ func (c *crawler) skip(reason string) { c.res.Skipped[reason]++ }
 func (c *crawler) errorf(format string, args ...any) {
 	c.nErrors++
 	if len(c.res.Errors) < MaxErrors {
-		c.res.Errors = append(c.res.Errors, redact.Text(fmt.Sprintf(format, args...)))
+		c.res.Errors = append(c.res.Errors, weburl.RedactText(fmt.Sprintf(format, args...)))
 	}
 }
 
@@ -476,16 +476,16 @@ func parseStart(start string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("crawl: start URL %q: %s", redact.Text(start), redact.Text(unwrapURLError(err).Error()))
+		return nil, fmt.Errorf("crawl: start URL %q: %s", weburl.RedactText(start), weburl.RedactText(unwrapURLError(err).Error()))
 	}
-	if !normalize(u) {
-		return nil, fmt.Errorf("crawl: start URL %q: want an http or https URL with a host", redact.Text(start))
+	if !weburl.Normalize(u) {
+		return nil, fmt.Errorf("crawl: start URL %q: want an http or https URL with a host", weburl.RedactText(start))
 	}
 	return u, nil
 }
 
 func startError(start string, o outcome, opts Options, cause error) error {
-	start = redact.Text(start)
+	start = weburl.RedactText(start)
 	stoppedBy := func() error {
 		if errors.Is(cause, errTimeLimit) {
 			return fmt.Errorf("no answer within the crawl time limit of %v: %w", opts.Timeout, context.DeadlineExceeded)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/loadgen/loadgen/internal/weburl"
 	"golang.org/x/net/html"
 )
 
@@ -131,7 +132,7 @@ func FuzzRawAttrs(f *testing.F) {
 			var fast []string
 			names := map[string]bool{}
 			rawAttrs(raw, func(k, v []byte) {
-				key := lowerASCII(string(k))
+				key := weburl.LowerASCII(string(k))
 				if !names[key] {
 					names[key] = true
 					fast = append(fast, key+"="+string(v))

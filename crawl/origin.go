@@ -4,27 +4,17 @@ import (
 	"net"
 	"net/url"
 	"strings"
-)
 
-// defaultPort returns the port a scheme implies ("80" for http, "443" for
-// https, "" otherwise).
-func defaultPort(scheme string) string {
-	switch lowerASCII(scheme) {
-	case "http":
-		return "80"
-	case "https":
-		return "443"
-	}
-	return ""
-}
+	"github.com/loadgen/loadgen/internal/weburl"
+)
 
 // hostPort returns u's lower-cased host name and its port, with the
 // scheme's default port filled in when none is given.
 func hostPort(u *url.URL) (host, port string) {
-	host = lowerASCII(u.Hostname())
+	host = weburl.LowerASCII(u.Hostname())
 	port = u.Port()
 	if port == "" {
-		port = defaultPort(u.Scheme)
+		port = weburl.DefaultPort(u.Scheme)
 	}
 	return host, port
 }
@@ -40,7 +30,7 @@ func SameOrigin(u, origin *url.URL, allow []string) bool {
 	if u == nil || origin == nil {
 		return false
 	}
-	scheme := lowerASCII(u.Scheme)
+	scheme := weburl.LowerASCII(u.Scheme)
 	if scheme != "http" && scheme != "https" {
 		return false
 	}
@@ -79,51 +69,7 @@ func parseAllow(a string) (host, port string, ok bool) {
 		return "", "", false
 	}
 	if h, p, err := net.SplitHostPort(a); err == nil {
-		return lowerASCII(strings.Trim(h, "[]")), p, h != ""
+		return weburl.LowerASCII(strings.Trim(h, "[]")), p, h != ""
 	}
-	return lowerASCII(strings.Trim(a, "[]")), "", true
-}
-
-// normalize puts an absolute http(s) URL into the canonical form the crawler
-// uses for de-duplication: lower-case scheme and host, no default port, "/"
-// for an empty path, no fragment. It reports false for anything that is not
-// an absolute http or https URL with a host.
-func normalize(u *url.URL) bool {
-	u.Scheme = lowerASCII(u.Scheme)
-	if u.Scheme != "http" && u.Scheme != "https" || u.Opaque != "" || u.Host == "" {
-		return false
-	}
-	host := lowerASCII(u.Host)
-	if p := u.Port(); p != "" && p == defaultPort(u.Scheme) {
-		host = host[:len(host)-len(p)-1]
-	} else {
-		host = strings.TrimSuffix(host, ":")
-	}
-	if host == "" || host == "[]" {
-		return false
-	}
-	u.Host = host
-	if u.Path == "" && u.RawPath == "" {
-		u.Path = "/"
-	}
-	u.Fragment, u.RawFragment = "", ""
-	return true
-}
-
-// lowerASCII lower-cases ASCII letters only (strings.ToLower would also
-// rewrite invalid UTF-8 and non-ASCII letters, changing the host net/url
-// escapes); it does not allocate when s has no upper-case letter.
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; 'A' <= c && c <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if c := b[j]; 'A' <= c && c <= 'Z' {
-					b[j] = c + 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
+	return weburl.LowerASCII(strings.Trim(a, "[]")), "", true
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/loadgen/loadgen/internal/weburl"
 	"golang.org/x/net/html"
 )
 
@@ -216,7 +217,7 @@ func cleanBase(base *url.URL) (*url.URL, bool) {
 		u := *b.User
 		b.User = &u
 	}
-	if !normalize(&b) {
+	if !weburl.Normalize(&b) {
 		return nil, false
 	}
 	return &b, true
@@ -234,7 +235,7 @@ func isNormal(u *url.URL) bool {
 		}
 	}
 	p := u.Port()
-	return !strings.HasSuffix(u.Host, ":") && (p == "" || p != defaultPort(u.Scheme)) && u.Host != "[]"
+	return !strings.HasSuffix(u.Host, ":") && (p == "" || p != weburl.DefaultPort(u.Scheme)) && u.Host != "[]"
 }
 
 // resolutionBase returns the URL relative references in body resolve
@@ -297,7 +298,7 @@ func resolve(v []byte, base *url.URL) (*url.URL, bool) {
 		return nil, false
 	}
 	u := base.ResolveReference(ref)
-	if !normalize(u) {
+	if !weburl.Normalize(u) {
 		return nil, false
 	}
 	return u, true

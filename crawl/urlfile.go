@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loadgen/loadgen/internal/redact"
+	"github.com/loadgen/loadgen/internal/weburl"
 )
 
 // PasswordVar is the URL-file variable that stands for the password of
@@ -27,8 +27,8 @@ const PasswordVar = "LOADGEN_PASSWORD"
 func (r Result) WriteURLFile(w io.Writer, when time.Time) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# crawled from %s at %s (%d URLs, depth %d)\n",
-		redact.Text(oneLine(r.Start)), when.Format(time.RFC3339), len(r.URLs), r.Depth)
-	if redact.Text(r.Start) != r.Start {
+		weburl.RedactText(oneLine(r.Start)), when.Format(time.RFC3339), len(r.URLs), r.Depth)
+	if weburl.RedactText(r.Start) != r.Start {
 		fmt.Fprintf(bw, "# the password is not written: set %s in the environment (or add a line %s=... here) to use this file\n", PasswordVar, PasswordVar)
 	}
 	if len(r.Skipped) > 0 {
@@ -48,7 +48,7 @@ func (r Result) WriteURLFile(w io.Writer, when time.Time) error {
 	}
 	noVars := strings.NewReplacer("$(", "%24(", "${", "%24{")
 	for _, u := range r.URLs {
-		u = redact.Replace(noVars.Replace(oneLine(u)), "$("+PasswordVar+")")
+		u = weburl.ReplacePassword(noVars.Replace(oneLine(u)), "$("+PasswordVar+")")
 		bw.WriteString(u)
 		bw.WriteByte('\n')
 	}

@@ -20,6 +20,10 @@ var ErrHeaderTooLarge = errors.New("response header larger than 16 KiB (loadgen'
 // errBadChunk is a chunked body that does not follow the syntax.
 var errBadChunk = errors.New("malformed chunked body (bad chunk size line or missing CRLF)")
 
+// errBodyTruncated ends a fetch (Do) whose body goes on past MaxBody: the
+// rest is not read, and the connection is closed.
+var errBodyTruncated = errors.New("body longer than the most kept")
+
 // A body is never buffered whole: fasthttp reads the head (with
 // Response.SkipBody set, so it never sizes a buffer from Content-Length),
 // and the body is then read here through the user's fixed-size bufio
@@ -35,7 +39,8 @@ var errBadChunk = errors.New("malformed chunked body (bad chunk size line or mis
 
 // readBody reads the body of the response whose head is in u.resp. It
 // sets u.bodyLen to the body's length and keeps its first bytes in u.body
-// when the parser wants them (u.parse).
+// when the parser wants them (u.parse). A fetch (Do, u.fetch) keeps the
+// first MaxBody bytes of any body and stops there: errBodyTruncated.
 func (u *user) readBody(head bool) error {
 	u.body, u.bodyLen, u.parse = u.body[:0], 0, false
 	h := &u.resp.Header
@@ -44,7 +49,10 @@ func (u *user) readBody(head bool) error {
 		return nil
 	}
 	keep := 0
-	if u.r.opts.Parser != nil && status < 300 && looksHTML(h.ContentType()) {
+	switch {
+	case u.fetch:
+		keep = u.r.maxBody
+	case u.r.opts.Parser != nil && status < 300 && looksHTML(h.ContentType()):
 		keep, u.parse = u.r.maxBody, true
 	}
 	switch cl := h.ContentLength(); {
@@ -69,6 +77,9 @@ func (u *user) fixedBody(n int64, keep int) error {
 			return unexpectedEOF(err)
 		}
 		n -= k
+	}
+	if n > 0 && u.fetch {
+		return errBodyTruncated
 	}
 	for n > 0 {
 		m, err := u.br.Discard(int(min(n, 1<<30)))
@@ -128,6 +139,15 @@ func (u *user) bodyUntilEOF(keep int) error {
 			}
 			n, err = u.br.Read(u.body[start:min(cap(u.body), keep)])
 			u.body = u.body[:start+n]
+		} else if u.fetch {
+			switch _, err := u.br.Peek(1); err {
+			case io.EOF:
+				return nil
+			case nil:
+				return errBodyTruncated
+			default:
+				return err
+			}
 		} else {
 			n, err = u.br.Discard(1 << 30)
 		}

@@ -59,7 +59,7 @@ func (h hostileSpec) response(c net.Conn, sent *atomic.Int64) bool {
 			if !write(c, sent, fmt.Sprintf("%x\r\n%s\r\n", n, body[:n])) {
 				return false
 			}
-		} else if !write(c, sent, string(body[:n])) {
+		} else if !writeBytes(c, sent, body[:n]) {
 			return false
 		}
 		left -= n

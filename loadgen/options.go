@@ -95,13 +95,20 @@ type Interval struct {
 	Uncorrected *hdrhistogram.Histogram
 }
 
+// The defaults, each written once: DefaultOptions returns them, New fills
+// the zero fields it must have with them, and the command line's flags show them.
+const (
+	DefaultUsers       = 25                                  // siege's -c
+	DefaultTimeout     = 30 * time.Second                    // per request
+	DefaultProtocol    = "HTTP/1.1"                          // request protocol
+	DefaultMaxRedirect = 10                                  // redirect hops per iteration
+	DefaultContentType = "application/x-www-form-urlencoded" // for requests with a body, as siege
+	DefaultUserAgent   = "loadgen/1 (siege-compatible)"      // sent when no user agent is configured
+	DefaultMaxBody     = 4 << 20                             // bytes of a response body kept for the parser
+)
+
 // DefaultOptions returns siege's defaults: 25 users, 30 s timeout, keep-alive.
 func DefaultOptions() Options {
-	return Options{Users: 25, Timeout: 30 * time.Second, Protocol: "HTTP/1.1", MaxRedirect: 10, UserAgent: DefaultUserAgent}
+	return Options{Users: DefaultUsers, Timeout: DefaultTimeout, Protocol: DefaultProtocol, MaxRedirect: DefaultMaxRedirect,
+		UserAgent: DefaultUserAgent, ContentType: DefaultContentType, MaxBody: DefaultMaxBody}
 }
-
-// DefaultMaxBody is Options.MaxBody's default: 4 MiB.
-const DefaultMaxBody = 4 << 20
-
-// DefaultUserAgent is sent when no user agent is configured.
-const DefaultUserAgent = "loadgen/1 (siege-compatible)"

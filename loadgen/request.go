@@ -18,6 +18,9 @@ func (r *Runner) buildRequest(buf *bytes.Buffer, req *fasthttp.Request, method s
 	req.Header.SetMethod(method)
 	req.Header.SetProtocol(r.opts.Protocol)
 	req.SetRequestURI(u.String())
+	// Parse the URI now, so that Write sends the origin form (GET /path)
+	// even when -H Host overrides the Host header; the path goes as given.
+	req.URI().DisablePathNormalizing = true
 	if u.User != nil {
 		pass, _ := u.User.Password()
 		req.URI().SetUsername(u.User.Username())
@@ -29,7 +32,7 @@ func (r *Runner) buildRequest(buf *bytes.Buffer, req *fasthttp.Request, method s
 	if len(body) > 0 {
 		ct := r.opts.ContentType
 		if ct == "" {
-			ct = "application/x-www-form-urlencoded"
+			ct = DefaultContentType
 		}
 		req.Header.SetContentType(ct)
 		req.SetBody(body)

@@ -18,7 +18,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/valyala/fasthttp"
 
-	"github.com/loadgen/loadgen/internal/redact"
+	"github.com/loadgen/loadgen/internal/weburl"
 )
 
 // Runner runs one load test. Create it with New, start it with Run, and read
@@ -83,13 +83,13 @@ func New(targets []Target, opts Options) (*Runner, error) {
 		return nil, fmt.Errorf("reps must not be negative, got %d", opts.Reps)
 	}
 	if opts.Timeout <= 0 {
-		opts.Timeout = 30 * time.Second
+		opts.Timeout = DefaultTimeout
 	}
 	if opts.MaxRedirect <= 0 {
-		opts.MaxRedirect = 10
+		opts.MaxRedirect = DefaultMaxRedirect
 	}
 	if opts.Protocol == "" {
-		opts.Protocol = "HTTP/1.1"
+		opts.Protocol = DefaultProtocol
 	}
 	if opts.Protocol != "HTTP/1.1" && opts.Protocol != "HTTP/1.0" {
 		return nil, fmt.Errorf("protocol must be HTTP/1.1 or HTTP/1.0, got %q", opts.Protocol)
@@ -120,12 +120,12 @@ func New(targets []Target, opts Options) (*Runner, error) {
 	req := &fasthttp.Request{}
 	var buf bytes.Buffer
 	for i, t := range targets {
-		display := redact.Text(t.URL)
+		display := weburl.RedactText(t.URL)
 		u, err := url.Parse(t.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("target %d: invalid URL %q", i+1, display)
 		}
-		if err := checkPort(u); err != nil {
+		if err := weburl.CheckPort(u); err != nil {
 			return nil, fmt.Errorf("target %d: invalid URL %q: %w", i+1, display, err)
 		}
 		if t.Method == "" {

@@ -9,10 +9,9 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 
-	"github.com/loadgen/loadgen/internal/redact"
+	"github.com/loadgen/loadgen/internal/weburl"
 )
 
 // Target is one request a user can send: method, absolute URL and body.
@@ -92,54 +91,15 @@ func ParseTarget(line, dir string) (Target, error) {
 	return t, nil
 }
 
-// NormalizeURL turns siege's URL syntax into an absolute http(s) URL:
-// it adds http:// to a bare host and / to an empty path.
+// NormalizeURL turns siege's URL syntax into an absolute http(s) URL in
+// the module's canonical form (internal/weburl): http:// added to a bare
+// host, scheme and host lower-cased, no default port, / for an empty path.
 func NormalizeURL(raw string) (string, error) {
-	if raw == "" {
-		return "", errors.New("empty URL")
-	}
-	if !strings.Contains(raw, "://") {
-		raw = "http://" + raw
-	}
-	shown := redact.Text(raw) // error messages never quote a password
-	u, err := url.Parse(raw)
+	u, err := weburl.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("invalid URL %q: %s", shown, redact.Text(unwrapURLError(err).Error()))
+		return "", err
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("invalid URL %q: scheme %q is not http or https", shown, u.Scheme)
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return "", fmt.Errorf("invalid URL %q: no host", shown)
-	}
-	if err := checkPort(u); err != nil {
-		return "", fmt.Errorf("invalid URL %q: %w", shown, err)
-	}
-	if u.Path == "" && u.RawPath == "" {
-		u.Path = "/"
-	}
-	u.Fragment = ""
 	return u.String(), nil
-}
-
-// checkPort accepts an empty port (the scheme's) or a number from 1 to 65535.
-func checkPort(u *url.URL) error {
-	p := u.Port()
-	if p == "" {
-		return nil
-	}
-	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("bad port %q (want 1 to 65535)", p)
-	}
-	return nil
-}
-
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // hostKey returns scheme://host:port for a parsed URL, the key of a connection.

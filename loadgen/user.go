@@ -13,7 +13,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/loadgen/loadgen/internal/redact"
+	"github.com/loadgen/loadgen/internal/weburl"
 )
 
 // user is one simulated user. Everything in it belongs to its goroutine
@@ -33,6 +33,7 @@ type user struct {
 	body    []byte            // the start of the last body, when the parser wants it
 	bodyLen int64             // the last body's length
 	parse   bool              // the last response is for the parser (2xx HTML)
+	fetch   bool              // a single request (Do): keep any body, up to MaxBody
 	req     fasthttp.Request  // for redirects and parsed assets
 	dyn     bytes.Buffer
 	assets  []string
@@ -223,7 +224,7 @@ func (u *user) iterate(t *prepared) {
 			if err := u.r.buildRequest(&u.dyn, &u.req, "GET", au, nil); err != nil {
 				continue
 			}
-			if _, ok := u.transaction(h, u.dyn.Bytes(), false, "GET", redact.Text(a)); !ok {
+			if _, ok := u.transaction(h, u.dyn.Bytes(), false, "GET", weburl.RedactText(a)); !ok {
 				return
 			}
 		}

@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/loadgen/loadgen/verify"
 )
 
-// Alarm is the alarm verdict in the report.
+// Alarm is the alarm verdict in the report: a plain value that the caller
+// fills (the command line from verify.Verdict), so this package needs no AWS.
 type Alarm struct {
 	Name              string        `json:"name"`
 	Fired             bool          `json:"fired"`
@@ -32,27 +31,6 @@ type AlarmChange struct {
 	From   string `json:"from"`
 	To     string `json:"to"`
 	Reason string `json:"reason,omitempty"`
-}
-
-// SetAlarm adds the verdict of an alarm watch to the report.
-func (rp *Report) SetAlarm(v verify.Verdict) { rp.Alarm = NewAlarm(v) }
-
-// NewAlarm renders a verdict for the report.
-func NewAlarm(v verify.Verdict) *Alarm {
-	a := &Alarm{
-		Name: v.Alarm, Fired: v.Fired, FinalState: v.FinalState, FinalReason: v.FinalReason,
-		Threshold: v.Threshold, Comparison: v.Comparison, Period: v.Period,
-		EvaluationPeriods: v.EvaluationPeriods, DatapointsToAlarm: v.DatapointsToAlarm,
-		LastValues: v.LastValues, Diagnosis: v.Diagnosis, Changes: []AlarmChange{},
-	}
-	if v.Fired {
-		a.FiredAt = v.FiredAt.UTC().Format(time.RFC3339Nano)
-		a.TimeToAlarm = round(v.TimeToAlarm.Seconds(), 3)
-	}
-	for _, c := range v.Changes {
-		a.Changes = append(a.Changes, AlarmChange{Time: c.Time.UTC().Format(time.RFC3339Nano), From: c.From, To: c.To, Reason: c.Reason})
-	}
-	return a
 }
 
 // Text renders the state changes and the verdict.

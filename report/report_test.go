@@ -10,7 +10,6 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/loadgen/loadgen/loadgen"
-	"github.com/loadgen/loadgen/verify"
 )
 
 func sampleResult() *loadgen.Result {
@@ -87,11 +86,11 @@ func TestEmptyRunHasNoNaN(t *testing.T) {
 func TestAlarmVerdictText(t *testing.T) {
 	rp := New(sampleResult(), "test", 1)
 	at := time.Date(2026, 11, 25, 10, 0, 7, 0, time.UTC)
-	rp.SetAlarm(verify.Verdict{
-		Alarm: "cpu-high", Fired: true, FiredAt: at, TimeToAlarm: 7 * time.Second, FinalState: "ALARM",
-		Changes:   []verify.StateChange{{Time: at, From: "OK", To: "ALARM", Reason: "Threshold Crossed: 1 out of the last 1 datapoints"}},
+	rp.Alarm = &Alarm{
+		Name: "cpu-high", Fired: true, FiredAt: at.Format(time.RFC3339Nano), TimeToAlarm: 7, FinalState: "ALARM",
+		Changes:   []AlarmChange{{Time: at.Format(time.RFC3339Nano), From: "OK", To: "ALARM", Reason: "Threshold Crossed: 1 out of the last 1 datapoints"}},
 		Threshold: 50, Comparison: "GreaterThanThreshold", Period: 60, EvaluationPeriods: 1, DatapointsToAlarm: 1,
-	})
+	}
 	var text bytes.Buffer
 	_ = rp.WriteText(&text)
 	for _, want := range []string{"Alarm cpu-high:", "OK -> ALARM  Threshold Crossed", "ALARM reached 7.0 s after the load started"} {
@@ -102,8 +101,7 @@ func TestAlarmVerdictText(t *testing.T) {
 	if rp.Alarm.TimeToAlarm != 7 || rp.Alarm.FiredAt != "2026-11-25T10:00:07Z" {
 		t.Errorf("%+v", rp.Alarm)
 	}
-	v := verify.Verdict{Alarm: "cpu-high", FinalState: "OK", Diagnosis: "latest values 31.2, 35.0 never exceeded 50"}
-	a := NewAlarm(v)
+	a := &Alarm{Name: "cpu-high", FinalState: "OK", Diagnosis: "latest values 31.2, 35.0 never exceeded 50"}
 	if txt := a.Text(); !strings.Contains(txt, "did not reach ALARM (state OK)") || !strings.Contains(txt, "Why:\t\t\tlatest values") {
 		t.Errorf("%s", txt)
 	}

@@ -64,13 +64,15 @@ func FuzzParseSource(f *testing.F) {
 
 func TestNormalizeURL(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"http://ecswor-Front-1.us-east-1.elb.amazonaws.com", "http://ecswor-Front-1.us-east-1.elb.amazonaws.com"},
-		{"http://ecswor-Front-1.us-east-1.elb.amazonaws.com/", "http://ecswor-Front-1.us-east-1.elb.amazonaws.com"},
-		{"ecswor-Front-1.us-east-1.elb.amazonaws.com", "http://ecswor-Front-1.us-east-1.elb.amazonaws.com"},
-		{" ecswor-Front-1.us-east-1.elb.amazonaws.com/ \n", "http://ecswor-Front-1.us-east-1.elb.amazonaws.com"},
+		// One canonical form (internal/weburl), the same as the engine's
+		// targets and the crawler's: "/" for an empty path, lower-case host.
+		{"http://ecswor-Front-1.us-east-1.elb.amazonaws.com", "http://ecswor-front-1.us-east-1.elb.amazonaws.com/"},
+		{"http://ecswor-Front-1.us-east-1.elb.amazonaws.com/", "http://ecswor-front-1.us-east-1.elb.amazonaws.com/"},
+		{"ecswor-Front-1.us-east-1.elb.amazonaws.com", "http://ecswor-front-1.us-east-1.elb.amazonaws.com/"},
+		{" ecswor-Front-1.us-east-1.elb.amazonaws.com/ \n", "http://ecswor-front-1.us-east-1.elb.amazonaws.com/"},
 		{"HTTPS://example.com:8443/app/", "https://example.com:8443/app/"},
-		{"127.0.0.1:8080", "http://127.0.0.1:8080"},
-		{"http://[::1]:80/", "http://[::1]:80"},
+		{"127.0.0.1:8080", "http://127.0.0.1:8080/"},
+		{"http://[::1]:80/", "http://[::1]/"},
 		{"http://h/?q=1", "http://h/?q=1"},
 	}
 	for _, tt := range tests {

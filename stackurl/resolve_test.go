@@ -4,35 +4,27 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 
 	"github.com/loadgen/loadgen/internal/awscfg"
 	"github.com/loadgen/loadgen/internal/awslocal"
+	"github.com/loadgen/loadgen/internal/testsupport/awstest"
 )
 
 // newCFN starts awslocal on 127.0.0.1 and returns it with a real SDK
 // CloudFormation client pointed at it.
 func newCFN(t *testing.T) (*awslocal.Server, *cloudformation.Client) {
 	t.Helper()
-	srv := awslocal.New(awslocal.Options{Region: "us-east-1"})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return srv, client(hs.URL)
+	ep := awstest.Start(t, nil, 1)
+	return ep.Server, ep.CloudFormation()
 }
 
 func client(endpoint string) *cloudformation.Client {
-	cfg := aws.Config{
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		RetryMaxAttempts: 1,
-	}
-	return cloudformation.NewFromConfig(cfg, func(o *cloudformation.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	return cloudformation.NewFromConfig(awstest.Config(1), func(o *cloudformation.Options) { o.BaseEndpoint = aws.String(endpoint) })
 }
 
 const albDNS = "ecswor-Front-1A2B3C4D5E6F-123456789.us-east-1.elb.amazonaws.com"
@@ -52,28 +44,28 @@ func TestResolveChain(t *testing.T) {
 		{
 			name:   "alb stack first",
 			stacks: map[string][]awslocal.Output{ALBStack: {{Key: "ExternalUrl", Value: "http://alb.example", ExportName: "container-demo:ExternalUrl"}}, FrontendStack: frontend},
-			want:   Resolved{URL: "http://alb.example", Stack: ALBStack, OutputKey: "ExternalUrl"},
+			want:   Resolved{URL: "http://alb.example/", Stack: ALBStack, OutputKey: "ExternalUrl"},
 		},
 		{
 			name:   "alb stack missing",
 			stacks: map[string][]awslocal.Output{FrontendStack: frontend},
-			want:   Resolved{URL: "http://" + albDNS, Stack: FrontendStack, OutputKey: "FrontendFargateLBServiceServiceURL55F424CF"},
+			want:   Resolved{URL: "http://" + strings.ToLower(albDNS) + "/", Stack: FrontendStack, OutputKey: "FrontendFargateLBServiceServiceURL55F424CF"},
 		},
 		{
 			name:   "alb stack without the output",
 			stacks: map[string][]awslocal.Output{ALBStack: {{Key: "ExternalUrlOld", Value: "http://old.example"}}, FrontendStack: frontend},
-			want:   Resolved{URL: "http://" + albDNS, Stack: FrontendStack, OutputKey: "FrontendFargateLBServiceServiceURL55F424CF"},
+			want:   Resolved{URL: "http://" + strings.ToLower(albDNS) + "/", Stack: FrontendStack, OutputKey: "FrontendFargateLBServiceServiceURL55F424CF"},
 		},
 		{
 			name:    "bare DNS by substring",
 			stacks:  map[string][]awslocal.Output{FrontendStack: frontend},
 			sources: []Source{{Stack: FrontendStack, Key: "LoadBalancerDNS", Contains: true}},
-			want:    Resolved{URL: "http://" + albDNS, Stack: FrontendStack, OutputKey: "FrontendFargateLBServiceLoadBalancerDNSAFFB8F0B"},
+			want:    Resolved{URL: "http://" + strings.ToLower(albDNS) + "/", Stack: FrontendStack, OutputKey: "FrontendFargateLBServiceLoadBalancerDNSAFFB8F0B"},
 		},
 		{
 			name:   "trailing slash",
 			stacks: map[string][]awslocal.Output{ALBStack: {{Key: "ExternalUrl", Value: "http://alb.example/"}}},
-			want:   Resolved{URL: "http://alb.example", Stack: ALBStack, OutputKey: "ExternalUrl"},
+			want:   Resolved{URL: "http://alb.example/", Stack: ALBStack, OutputKey: "ExternalUrl"},
 		},
 		{
 			name:    "no key: first URL-like output",
@@ -85,13 +77,13 @@ func TestResolveChain(t *testing.T) {
 			name:    "no key: workshop key wins over an earlier URL",
 			stacks:  map[string][]awslocal.Output{FrontendStack: append([]awslocal.Output{{Key: "Docs", Value: "https://docs.example"}}, frontend...)},
 			sources: []Source{{Stack: FrontendStack}},
-			want:    Resolved{URL: "http://" + albDNS, Stack: FrontendStack, OutputKey: "FrontendFargateLBServiceServiceURL55F424CF"},
+			want:    Resolved{URL: "http://" + strings.ToLower(albDNS) + "/", Stack: FrontendStack, OutputKey: "FrontendFargateLBServiceServiceURL55F424CF"},
 		},
 		{
 			name:    "exact key is exact",
 			stacks:  map[string][]awslocal.Output{"s": {{Key: "UrlOld", Value: "http://old"}, {Key: "Url", Value: "http://new"}}},
 			sources: []Source{{Stack: "s", Key: "Url"}},
-			want:    Resolved{URL: "http://new", Stack: "s", OutputKey: "Url"},
+			want:    Resolved{URL: "http://new/", Stack: "s", OutputKey: "Url"},
 		},
 	}
 	for _, tt := range tests {
@@ -134,7 +126,7 @@ func TestResolveNothingFound(t *testing.T) {
 	srv.PutStack("empty")
 	srv.PutStack("bad", awslocal.Output{Key: "Url", Value: "ftp://files.example"})
 	_, err = Resolve(context.Background(), cfn, []Source{{Stack: "empty"}, {Stack: "bad", Key: "Url"}, {Stack: FrontendStack, Key: "foo"}})
-	want = `no URL found: empty: no output that looks like a URL (stack has no outputs); bad: output Url is not a URL: "ftp://files.example": scheme "ftp" is not http or https (outputs: Url); ecsworkshop-frontend: no output key "foo" (outputs: Foo, Bar)`
+	want = `no URL found: empty: no output that looks like a URL (stack has no outputs); bad: output Url is not a URL: invalid URL "ftp://files.example": scheme "ftp" is not http or https (outputs: Url); ecsworkshop-frontend: no output key "foo" (outputs: Foo, Bar)`
 	if err == nil || err.Error() != want {
 		t.Errorf("error =\n%v\nwant\n%s", err, want)
 	}

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 
@@ -18,7 +17,16 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/loadgen/loadgen/internal/awscfg"
+	"github.com/loadgen/loadgen/internal/weburl"
 )
+
+// ErrSetup is matched (errors.Is) by every error of this package that means
+// the AWS setup keeps the run from starting: no region or credentials,
+// credentials rejected, access denied, throttling that outlasted the SDK's
+// retries, an unreachable endpoint, or no source giving a URL
+// (*NotFoundError). loadgen's command line exits 3 on it. It is the same
+// value as verify.ErrSetup, so one check serves both packages.
+var ErrSetup = awscfg.ErrSetup
 
 // API is the part of the CloudFormation client that Resolve needs.
 type API interface {
@@ -135,7 +143,7 @@ type Attempt struct {
 	Reason string
 }
 
-// NotFoundError says that no source gave a URL. It matches awscfg.ErrSetup.
+// NotFoundError says that no source gave a URL. It matches ErrSetup.
 type NotFoundError struct {
 	Tried []Attempt
 }
@@ -163,7 +171,7 @@ func (e *NotFoundError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is awscfg.ErrSetup: without a URL the run
+// Is reports whether target is ErrSetup: without a URL the run
 // cannot start.
 func (e *NotFoundError) Is(target error) bool { return target == awscfg.ErrSetup }
 
@@ -284,36 +292,18 @@ func pick(src Source, outputs []types.Output) (types.Output, bool) {
 	return types.Output{}, false
 }
 
-// NormalizeURL turns an output value into a URL: it trims spaces, adds
-// http:// to a bare host name, and drops a lone trailing slash, so
-// "dns.example", "http://dns.example" and "http://dns.example/" all give
-// "http://dns.example". Other paths are kept. Only http and https URLs
-// with a host and no user info are accepted.
+// NormalizeURL turns an output value into a URL with the module's one URL
+// normalizer (internal/weburl), so the URL printed is the URL loaded: spaces
+// trimmed, http:// added to a bare DNS name, scheme and host lower-cased, no
+// default port, "/" for an empty path. Only http and https URLs with a host
+// and no user info are accepted.
 func NormalizeURL(v string) (string, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return "", errors.New("empty value")
-	}
-	if !strings.Contains(v, "://") {
-		v = "http://" + v
-	}
-	u, err := url.Parse(v)
+	u, err := weburl.Parse(v)
 	if err != nil {
-		return "", fmt.Errorf("parse %q: %w", v, err)
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("%q: scheme %q is not http or https", v, u.Scheme)
-	}
-	if u.Hostname() == "" || strings.ContainsAny(u.Host, " \t") {
-		return "", fmt.Errorf("%q: no host", v)
+		return "", err
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("%q: user info is not allowed", v)
-	}
-	if u.Path == "/" && u.RawQuery == "" && u.Fragment == "" {
-		u.Path = ""
-		u.RawPath = ""
+		return "", fmt.Errorf("%q: user info is not allowed", u.Redacted())
 	}
 	return u.String(), nil
 }

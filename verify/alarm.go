@@ -6,6 +6,7 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -207,4 +208,22 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Describe says in a few words what an alarm watches and where it stands:
+// "mm1m1 * 100 / mm0m1 > 50, 1 of 1 datapoints of 60s, now OK".
+func Describe(a types.MetricAlarm) string {
+	what := aws.ToString(a.MetricName)
+	for _, q := range a.Metrics {
+		if q.Expression != nil && (q.ReturnData == nil || *q.ReturnData) {
+			what = aws.ToString(q.Expression)
+		}
+	}
+	n := aws.ToInt32(a.EvaluationPeriods)
+	m := aws.ToInt32(a.DatapointsToAlarm)
+	if m == 0 {
+		m = n
+	}
+	return fmt.Sprintf("%s %s %s, %d of %d datapoints of %ds, now %s", what, ComparisonSymbol(string(a.ComparisonOperator)),
+		formatThreshold(aws.ToFloat64(a.Threshold)), m, n, alarmPeriod(a), a.StateValue)
 }

@@ -44,7 +44,7 @@ func candidateOf(a types.MetricAlarm) Candidate {
 
 // AlarmNotFoundError says that the named alarm does not exist, or, with no
 // name, that no alarm watches the CPU of an ECS service. It matches
-// awscfg.ErrSetup.
+// ErrSetup.
 type AlarmNotFoundError struct {
 	// Name is the alarm asked for; empty when searching by what it watches.
 	Name string
@@ -65,11 +65,11 @@ func (e *AlarmNotFoundError) Error() string {
 	return fmt.Sprintf("no CloudWatch alarm watches the CPU of an ECS service (%d metric alarms checked): name one with --alarm NAME or create one with loadgen alarm create", e.Scanned)
 }
 
-// Is reports whether target is awscfg.ErrSetup.
+// Is reports whether target is ErrSetup.
 func (e *AlarmNotFoundError) Is(target error) bool { return target == awscfg.ErrSetup }
 
 // AmbiguousAlarmError says that several alarms watch the CPU of an ECS
-// service. It matches awscfg.ErrSetup.
+// service. It matches ErrSetup.
 type AmbiguousAlarmError struct {
 	Candidates []Candidate
 }
@@ -84,7 +84,7 @@ func (e *AmbiguousAlarmError) Error() string {
 		len(e.Candidates), strings.Join(parts, "; "))
 }
 
-// Is reports whether target is awscfg.ErrSetup.
+// Is reports whether target is ErrSetup.
 func (e *AmbiguousAlarmError) Is(target error) bool { return target == awscfg.ErrSetup }
 
 // FindAlarm returns the metric alarm called name, or with an empty name the

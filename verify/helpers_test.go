@@ -2,72 +2,37 @@ package verify
 
 import (
 	"context"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/loadgen/loadgen/internal/awslocal"
+	"github.com/loadgen/loadgen/internal/testsupport"
+	"github.com/loadgen/loadgen/internal/testsupport/awstest"
 )
 
-// fakeClock is the clock shared by awslocal and the watcher in a test.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
-
 // t0 is a minute-aligned start for fake clocks.
-var t0 = time.Date(2026, 11, 25, 10, 50, 0, 0, time.UTC)
+var t0 = testsupport.T0()
 
 // fixture is awslocal on a fake clock behind a real HTTP server on
 // 127.0.0.1, and a real SDK CloudWatch client pointed at it. The client
 // keeps the SDK's standard retryer (3 attempts) but without backoff
 // sleeps or a retry quota, so retried errors stay fast.
 type fixture struct {
-	clock *fakeClock
+	clock *testsupport.Clock
 	srv   *awslocal.Server
 	cw    *cloudwatch.Client
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	clk := &fakeClock{t: t0}
-	srv := awslocal.New(awslocal.Options{Now: clk.Now, Region: "us-east-1", MinPeriod: time.Second})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	cfg := aws.Config{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = 3
-				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-				o.RateLimiter = ratelimit.None
-			})
-		},
-	}
-	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(hs.URL) })
-	return &fixture{clock: clk, srv: srv, cw: cw}
+	clk := testsupport.NewClock(t0)
+	ep := awstest.Start(t, awslocal.New(awslocal.Options{Now: clk.Now, Region: awstest.Region, MinPeriod: time.Second}), 3)
+	return &fixture{clock: clk, srv: ep.Server, cw: ep.CloudWatch()}
 }
 
 // putCPU publishes Container Insights CpuReserved=1000 and CpuUtilized=pct*10

@@ -18,6 +18,14 @@ import (
 	"github.com/loadgen/loadgen/internal/awscfg"
 )
 
+// ErrSetup is matched (errors.Is) by every error of this package that means
+// the AWS setup keeps the run from starting or the watch from going on: no
+// region or credentials, credentials rejected, access denied, throttling
+// that outlasted the SDK's retries, an unreachable endpoint, or the alarm not
+// found or ambiguous (*AlarmNotFoundError, *AmbiguousAlarmError). loadgen's
+// command line exits 3 on it. It is the same value as stackurl.ErrSetup.
+var ErrSetup = awscfg.ErrSetup
+
 // Watch defaults and bounds.
 const (
 	DefaultPoll    = 10 * time.Second

@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"text/template"
 	"time"
+
+	"github.com/loadgen/loadgen/internal/demoapp"
 )
 
 // config is the harness's command line.
@@ -73,7 +75,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.bombardier, "bombardier", "bombardier", "bombardier binary")
 	fs.StringVar(&c.nginx, "nginx", "nginx", "nginx binary")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of each client run")
-	fs.IntVar(&c.rounds, "rounds", 3, "interleaved rounds per setting")
+	fs.IntVar(&c.rounds, "rounds", 5, "interleaved rounds per setting (loadgen compare needs 4 or more per side to call a change significant)")
 	fs.StringVar(&conns, "conns", "50,200", "connection counts, comma-separated")
 	fs.StringVar(&pages, "pages", "small,frontend", "pages: small (a tiny static page), frontend (the workshop-shaped page)")
 	fs.StringVar(&tools, "tools", "loadgen,wrk,bombardier", "clients, in the order they run within a round")
@@ -140,6 +142,10 @@ func run(ctx context.Context, cfg *config) error {
 	}
 	fmt.Printf("nginx pid %d on %s (1 worker%s); clients: %s; %d round(s) of %s; conns %v; pages %v\n",
 		srv.cmd.Process.Pid, srv.base, pinNote(cfg.pin), strings.Join(cfg.tools, ", "), cfg.rounds, cfg.duration, cfg.conns, cfg.pages)
+	rec := &recorder{out: cfg.outDir}
+	if err := rec.start(); err != nil {
+		return err
+	}
 	var runs []*runResult
 	for _, page := range cfg.pages {
 		url := srv.base + pagePaths[page]
@@ -158,6 +164,9 @@ func run(ctx context.Context, cfg *config) error {
 					}
 					runs = append(runs, r)
 					fmt.Println(r.line())
+					if err := rec.save(cfg, r); err != nil {
+						return err
+					}
 					time.Sleep(500 * time.Millisecond) // let sockets settle between clients
 				}
 			}
@@ -178,7 +187,7 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	fmt.Printf("\nwrote %s and %s\n", filepath.Join(cfg.outDir, "results.json"), filepath.Join(cfg.outDir, "results.md"))
-	return nil
+	return rec.finish(ctx, cfg)
 }
 
 func pinNote(pin bool) string {
@@ -215,6 +224,9 @@ func startNginx(ctx context.Context, cfg *config) (*server, error) {
 	// directory must stay readable for them.
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, err
+	}
+	if root, err = writePages(root, filepath.Join(dir, "www")); err != nil {
+		return nil, fmt.Errorf("write the pages: %w", err)
 	}
 	port, err := freePort()
 	if err != nil {
@@ -357,4 +369,26 @@ func parseInts(s string) ([]int, error) {
 		return nil, errors.New("empty list")
 	}
 	return out, nil
+}
+
+// writePages fills the page root: the small page from bench/www, and the
+// frontend page with its image as internal/demoapp renders them (never a
+// hand copy, so the benchmark loads what the demo serves).
+func writePages(src, root string) (string, error) {
+	small, err := os.ReadFile(filepath.Join(src, "index.html"))
+	if err != nil {
+		return "", err
+	}
+	page, assetPath, asset := demoapp.StaticPage(demoapp.Config{})
+	files := map[string][]byte{"index.html": small, "frontend.html": page, strings.TrimPrefix(assetPath, "/"): asset}
+	for name, body := range files {
+		path := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(path, body, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return root, nil
 }

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
-	"github.com/loadgen/loadgen/internal/redact"
+	"github.com/loadgen/loadgen/internal/weburl"
 )
 
 // app holds what a command invocation reads and writes, so tests can run
@@ -48,7 +51,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "loadgen: interrupted")
 		return exitInterrupted
 	}
-	fmt.Fprintf(stderr, "loadgen: %s\n", redact.Text(err.Error()))
+	fmt.Fprintf(stderr, "loadgen: %s\n", weburl.RedactText(err.Error()))
 	return codeOf(err)
 }
 
@@ -77,9 +80,11 @@ until a CloudWatch alarm reaches ALARM.
   loadgen -c 200 -i http://my-alb.example.com     # the workshop's siege command
   loadgen -c 200 --until-alarm                    # URL from stack outputs, stop when the alarm fires
   loadgen -c 50 -t 30S -f urls.txt -j             # a URL file, JSON on stdout
+  loadgen -c 50 -t 1M --fail-on 'p99 > 250ms' --fail-on 'errors > 1%' URL   # a CI verdict
 
-Exit codes: 0 done (and the alarm fired, with --until-alarm); 1 the alarm did not
-fire in time; 2 usage error or bad URL file; 3 the run could not start; 130 Ctrl+C.`,
+Exit codes: 0 done (and the alarm fired, with --until-alarm; no --fail-on threshold
+crossed); 1 the alarm did not fire in time, or a threshold was crossed; 2 usage
+error or bad URL file; 3 the run could not start; 130 Ctrl+C.`,
 		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -87,7 +92,7 @@ fire in time; 2 usage error or bad URL file; 3 the run could not start; 130 Ctrl
 			return a.runLoad(cmd.Context(), cmd.Flags(), f, args)
 		},
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
+	root.SetFlagErrorFunc(flagError)
 	f.register(root.Flags())
 	root.Flags().SortFlags = false
 	// Subcommands inherit the root's flag-error function and silence.
@@ -98,7 +103,7 @@ fire in time; 2 usage error or bad URL file; 3 the run could not start; 130 Ctrl
 
 // subcommands lists the commands besides the load run; each file adds its own.
 func (a *app) subcommands() []*cobra.Command {
-	return []*cobra.Command{a.versionCommand(), a.crawlCommand(), a.urlCommand(), a.alarmCommand(), a.demoCommand(), a.demoSiteCommand(), a.mergeCommand()}
+	return []*cobra.Command{a.versionCommand(), a.crawlCommand(), a.urlCommand(), a.alarmCommand(), a.demoCommand(), a.demoSiteCommand(), a.mergeCommand(), a.compareCommand()}
 }
 
 func (a *app) versionCommand() *cobra.Command {
@@ -108,4 +113,19 @@ func (a *app) versionCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		Run:   func(*cobra.Command, []string) { fmt.Fprintf(a.stdout, "loadgen %s\n", version) },
 	}
+}
+
+// flagError makes a flag parsing error a usage error. Errors of loadgen's
+// own flag syntaxes (values.go), which quote the value themselves, are worded
+// as the rest of loadgen's: "-t/--time: invalid time "5X": ...".
+func flagError(_ *cobra.Command, err error) error {
+	var iv *pflag.InvalidValueError
+	if errors.As(err, &iv) && strings.Contains(errors.Unwrap(err).Error(), strconv.Quote(iv.GetValue())) {
+		name := "--" + iv.GetFlag().Name
+		if sh := iv.GetFlag().Shorthand; sh != "" {
+			name = "-" + sh + "/" + name
+		}
+		return usageErr("%s: %v", name, errors.Unwrap(err))
+	}
+	return usageErr("%v", err)
 }

@@ -25,11 +25,11 @@ func TestStrayArgumentsAreUsageErrors(t *testing.T) {
 		{[]string{"-c", "2", "-r", "1", "-l", "run.log", s.URL + "/"}, []string{"2 arguments", `"run.log"`, "--log=run.log"}},
 		{[]string{"-c", "2", "-r", "1", s.URL + "/a", s.URL + "/b"}, []string{"2 arguments", "one URL"}},
 		{[]string{"-c", "2", "-r", "1", "-f", urls, s.URL + "/"}, []string{"a URL and -f", "not both"}},
-		{[]string{"-r", "1", "--rate", "0", s.URL + "/"}, []string{`"--rate"`, "> 0"}},
-		{[]string{"-r", "1", "--rate", "-3", s.URL + "/"}, []string{`"--rate"`}},
+		{[]string{"-r", "1", "--rate", "0", s.URL + "/"}, []string{"--rate:", "> 0"}},
+		{[]string{"-r", "1", "--rate", "-3", s.URL + "/"}, []string{"--rate:"}},
 		{[]string{"-r", "1", "http://127.0.0.1:0/"}, []string{`bad port "0"`}},
-		{[]string{"-r", "1", "--max-body", "lots", s.URL + "/"}, []string{`"--max-body"`, "4MiB"}},
-		{[]string{"-r", "1", "--max-body", "0", s.URL + "/"}, []string{`"--max-body"`}},
+		{[]string{"-r", "1", "--max-body", "lots", s.URL + "/"}, []string{"--max-body:", "4MiB"}},
+		{[]string{"-r", "1", "--max-body", "0", s.URL + "/"}, []string{"--max-body:"}},
 	}
 	for _, c := range cases {
 		r := runCLI(t, map[string]string{"HOME": dir}, c.args...)

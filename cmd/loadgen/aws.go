@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/loadgen/loadgen/internal/awscfg"
-	"github.com/loadgen/loadgen/report"
 	"github.com/loadgen/loadgen/stackurl"
 	"github.com/loadgen/loadgen/verify"
 )
@@ -58,7 +57,7 @@ func (f *alarmFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.stacks, "stack", nil, "find the URL in this stack's outputs: NAME, NAME:KEY or NAME:~SUBSTRING (repeatable; default: the workshop's stacks)")
 	fs.BoolVar(&f.untilAlarm, "until-alarm", false, "run until the CPU alarm reaches ALARM, then stop and report the time it took (exit 1 if it does not within --alarm-timeout)")
 	fs.StringVar(&f.name, "alarm", "", "the CloudWatch alarm to watch (default: the one alarm on an ECS service's CPU)")
-	fs.DurationVar(&f.timeout, "alarm-timeout", 15*time.Minute, "with --until-alarm, give up after this long")
+	fs.DurationVar(&f.timeout, "alarm-timeout", verify.DefaultTimeout, "with --until-alarm, give up after this long")
 	fs.DurationVar(&f.poll, "poll", verify.DefaultPoll, "how often to poll the alarm (at least 1s; jittered)")
 }
 
@@ -211,7 +210,7 @@ func (a *app) alarmWatchCommand() *cobra.Command {
 				return err
 			}
 			if !quiet {
-				fmt.Fprintf(a.stderr, "watching alarm %s (%s)\n", aws.ToString(alarm.AlarmName), describeAlarm(alarm))
+				fmt.Fprintf(a.stderr, "watching alarm %s (%s)\n", aws.ToString(alarm.AlarmName), verify.Describe(alarm))
 			}
 			view := &alarmView{}
 			v, err := verify.Watch(ctx, cw, alarm, verify.Options{
@@ -226,7 +225,7 @@ func (a *app) alarmWatchCommand() *cobra.Command {
 	fs := cmd.Flags()
 	af.register(fs)
 	fs.DurationVar(&poll, "poll", verify.DefaultPoll, "how often to poll (at least 1s; jittered)")
-	fs.DurationVar(&timeout, "alarm-timeout", 15*time.Minute, "give up after this long")
+	fs.DurationVar(&timeout, "alarm-timeout", verify.DefaultTimeout, "give up after this long")
 	fs.BoolVarP(&quiet, "quiet", "q", false, "print only the verdict")
 	fs.BoolVarP(&jsonOut, "json-output", "j", false, "print the verdict as JSON")
 	return cmd
@@ -234,7 +233,7 @@ func (a *app) alarmWatchCommand() *cobra.Command {
 
 // finishWatch prints the verdict of `alarm watch` and picks the exit code.
 func (a *app) finishWatch(ctx context.Context, v verify.Verdict, jsonOut bool) error {
-	ra := report.NewAlarm(v)
+	ra := alarmReport(v)
 	if jsonOut {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
@@ -282,7 +281,7 @@ func (a *app) alarmCreateCommand() *cobra.Command {
 				}
 				return usageErr("%v", err)
 			}
-			fmt.Fprintf(a.stdout, "created alarm %s: %s\n", aws.ToString(alarm.AlarmName), describeAlarm(alarm))
+			fmt.Fprintf(a.stdout, "created alarm %s: %s\n", aws.ToString(alarm.AlarmName), verify.Describe(alarm))
 			return nil
 		},
 	}
@@ -298,24 +297,4 @@ func (a *app) alarmCreateCommand() *cobra.Command {
 	fs.StringVar(&spec.ActionARN, "action-arn", "", "alarm action, e.g. an SNS topic ARN")
 	fs.StringVar(&spec.Metric, "metric", verify.MetricContainerInsights, "container-insights (the workshop's metric math) or aws-ecs (AWS/ECS CPUUtilization)")
 	return cmd
-}
-
-// describeAlarm says in a few words what an alarm watches.
-func describeAlarm(m types.MetricAlarm) string {
-	cmp := verify.ComparisonSymbol(string(m.ComparisonOperator))
-	what, period := aws.ToString(m.MetricName), aws.ToInt32(m.Period)
-	for _, q := range m.Metrics {
-		if q.Expression != nil && (q.ReturnData == nil || *q.ReturnData) {
-			what = aws.ToString(q.Expression)
-		}
-		if q.MetricStat != nil && period == 0 {
-			period = aws.ToInt32(q.MetricStat.Period)
-		}
-	}
-	m2n := aws.ToInt32(m.DatapointsToAlarm)
-	if m2n == 0 {
-		m2n = aws.ToInt32(m.EvaluationPeriods)
-	}
-	return fmt.Sprintf("%s %s %g, %d of %d datapoints of %ds, now %s", what, cmp, aws.ToFloat64(m.Threshold),
-		m2n, aws.ToInt32(m.EvaluationPeriods), period, m.StateValue)
 }

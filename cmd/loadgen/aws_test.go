@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/loadgen/loadgen/internal/awslocal"
+	"github.com/loadgen/loadgen/internal/testsupport/awstest"
 	"github.com/loadgen/loadgen/report"
 )
 
@@ -23,22 +23,9 @@ import (
 // the environment, as a user would with AWS_ENDPOINT_URL.
 func localAWS(t *testing.T) (*awslocal.Server, *cloudwatch.Client) {
 	t.Helper()
-	isolateAWS(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	srv := awslocal.New(awslocal.Options{})
-	base, err := awslocal.Start(ctx, "127.0.0.1:0", srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_ENDPOINT_URL", base)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKID")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "SECRET")
-	cw := cloudwatch.NewFromConfig(aws.Config{
-		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-	}, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(base) })
-	return srv, cw
+	ep := awstest.StartLive(t, awslocal.New(awslocal.Options{}), 3)
+	ep.SetEnv(t)
+	return ep.Server, ep.CloudWatch()
 }
 
 // publishWhileLoaded plays Container Insights for the test site: every
@@ -91,15 +78,15 @@ func TestURLCommandFollowsTheWorkshopChain(t *testing.T) {
 		awslocal.Output{Key: "FrontendFargateLBServiceLoadBalancerDNSAFFB8F0B", Value: "ecswor-front-1.us-east-1.elb.amazonaws.com"},
 		awslocal.Output{Key: "FrontendFargateLBServiceServiceURL55F424CF", Value: "http://ecswor-front-1.us-east-1.elb.amazonaws.com"})
 	r = runCLI(t, nil, "url")
-	if r.code != 0 || r.stdout != "http://ecswor-front-1.us-east-1.elb.amazonaws.com\n" {
+	if r.code != 0 || r.stdout != "http://ecswor-front-1.us-east-1.elb.amazonaws.com/\n" {
 		t.Fatalf("fallback: exit %d %q %s", r.code, r.stdout, r.stderr)
 	}
 	srv.PutStack("container-demo-alb", awslocal.Output{Key: "ExternalUrl", Value: "http://container-demo-alb-1.elb.amazonaws.com"})
-	if r = runCLI(t, nil, "url"); r.stdout != "http://container-demo-alb-1.elb.amazonaws.com\n" {
+	if r = runCLI(t, nil, "url"); r.stdout != "http://container-demo-alb-1.elb.amazonaws.com/\n" {
 		t.Fatalf("first source: %q", r.stdout)
 	}
 	// --stack NAME:~SUB with a bare DNS name gets http://.
-	if r = runCLI(t, nil, "url", "--stack", "ecsworkshop-frontend:~LoadBalancerDNS"); r.stdout != "http://ecswor-front-1.us-east-1.elb.amazonaws.com\n" {
+	if r = runCLI(t, nil, "url", "--stack", "ecsworkshop-frontend:~LoadBalancerDNS"); r.stdout != "http://ecswor-front-1.us-east-1.elb.amazonaws.com/\n" {
 		t.Fatalf("--stack: %d %q %s", r.code, r.stdout, r.stderr)
 	}
 	if r = runCLI(t, nil, "url", "--stack", "nope"); r.code != 3 || !strings.Contains(r.stderr, "nope") {
@@ -126,7 +113,7 @@ func TestUntilAlarmStopsTheLoadWhenTheAlarmFires(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"target " + ws.URL + " from stack ecsworkshop-frontend output FrontendFargateLBServiceServiceURL55F424CF",
+	for _, want := range []string{"target " + ws.URL + "/ from stack ecsworkshop-frontend output FrontendFargateLBServiceServiceURL55F424CF",
 		"watching alarm loadgen-ecsdemo-frontend-cpu-high", "crawled 2 URLs", "-> ALARM"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -11,8 +12,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/loadgen/loadgen/crawl"
-	"github.com/loadgen/loadgen/internal/redact"
+	"github.com/loadgen/loadgen/internal/weburl"
 	"github.com/loadgen/loadgen/loadgen"
+	"github.com/loadgen/loadgen/report"
 )
 
 // crawlFlags bound the discovery of a site's pages and assets.
@@ -22,7 +24,6 @@ type crawlFlags struct {
 	timeout time.Duration
 	allow   []string
 	noCrawl bool
-	parser  bool
 	noParse bool
 }
 
@@ -33,7 +34,6 @@ func (c *crawlFlags) register(fs *pflag.FlagSet, forRun bool) {
 	fs.StringArrayVar(&c.allow, "crawl-allow", nil, "crawl: also allow this host (host or host:port; repeatable); by default only the start URL's origin")
 	if forRun {
 		fs.BoolVar(&c.noCrawl, "no-crawl", false, "with -i and one URL, do not crawl: load that URL only")
-		fs.BoolVar(&c.parser, "parser", false, "siege's HTML parser: fetch each HTML page's images, stylesheets and scripts (same origin) as the same user")
 		fs.BoolVar(&c.noParse, "no-parser", false, "disable the HTML parser (siegerc parser = true)")
 	}
 }
@@ -71,7 +71,7 @@ func (a *app) discover(ctx context.Context, s *settings, c *crawlFlags, start lo
 	}
 	res, err := crawl.Site(ctx, start.URL, c.options(&s.opts))
 	if err != nil {
-		say("crawl of %s failed (%s); loading the start URL only", redact.Text(start.URL), redact.Text(err.Error()))
+		say("crawl of %s failed (%s); loading the start URL only", weburl.RedactText(start.URL), weburl.RedactText(err.Error()))
 		return []loadgen.Target{start}
 	}
 	if len(res.URLs) <= 1 {
@@ -81,7 +81,7 @@ func (a *app) discover(ctx context.Context, s *settings, c *crawlFlags, start lo
 		} else if n := res.Skipped[crawl.SkipCrossOrigin]; n > 0 {
 			why = fmt.Sprintf("its %d links lead to other hosts (allow them with --crawl-allow)", n)
 		}
-		say("crawl found only %s (%s); loading the start URL only", redact.Text(start.URL), redact.Text(why))
+		say("crawl found only %s (%s); loading the start URL only", weburl.RedactText(start.URL), weburl.RedactText(why))
 		return []loadgen.Target{start}
 	}
 	out := make([]loadgen.Target, 0, len(res.URLs))
@@ -92,7 +92,7 @@ func (a *app) discover(ctx context.Context, s *settings, c *crawlFlags, start lo
 	if res.Truncated {
 		note = ", cut short by the crawl limits"
 	}
-	say("crawled %d URLs from %s (depth %d%s)", len(res.URLs), redact.Text(start.URL), res.Depth, note)
+	say("crawled %d URLs from %s (depth %d%s)", len(res.URLs), weburl.RedactText(start.URL), res.Depth, note)
 	return out
 }
 
@@ -122,16 +122,16 @@ file, to save, edit and reuse with 'loadgen -f FILE'. It never leaves URL's orig
 				return setupErr(fmt.Errorf("crawl %s: %w", start, err))
 			}
 			for _, e := range res.Errors {
-				fmt.Fprintf(a.stderr, "crawl: %s\n", redact.Text(e))
+				fmt.Fprintf(a.stderr, "crawl: %s\n", weburl.RedactText(e))
 			}
 			if output == "" || output == "-" {
 				return res.WriteURLFile(a.stdout, time.Now())
 			}
-			err = writeFileAtomic(output, func(w ioWriter) error { return res.WriteURLFile(w, time.Now()) })
+			err = report.WriteFileAtomic(output, func(w io.Writer) error { return res.WriteURLFile(w, time.Now()) })
 			if err != nil {
 				return setupErr(fmt.Errorf("write %s: %w", output, err))
 			}
-			fmt.Fprintf(a.stderr, "crawled %d URLs from %s (depth %d) into %s\n", len(res.URLs), redact.Text(start), res.Depth, output)
+			fmt.Fprintf(a.stderr, "crawled %d URLs from %s (depth %d) into %s\n", len(res.URLs), weburl.RedactText(start), res.Depth, output)
 			return nil
 		},
 	}

@@ -138,7 +138,7 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 	if err != nil {
 		return setupErr(fmt.Errorf("create the demo alarm: %w", err))
 	}
-	say("alarm %s: %s", aws.ToString(alarm.AlarmName), describeAlarm(alarm))
+	say("alarm %s: %s", aws.ToString(alarm.AlarmName), verify.Describe(alarm))
 
 	if d.serve {
 		fmt.Fprintf(a.stdout, "\nThe workshop's AWS side runs locally. In another shell:\n\n")

@@ -9,11 +9,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/loadgen/loadgen/internal/testsupport"
 	"github.com/loadgen/loadgen/report"
 )
 
@@ -64,9 +64,9 @@ const (
 )
 
 // startUntil starts cmd and waits until its output contains marker.
-func startUntil(t *testing.T, cmd *exec.Cmd, marker string) *syncBuffer {
+func startUntil(t *testing.T, cmd *exec.Cmd, marker string) *testsupport.SyncBuffer {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testsupport.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -111,24 +111,6 @@ func TestDemoCtrlCLeavesNoChild(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestDemoServe starts the local workshop, uses it as a user would with the
 // printed exports (`loadgen url`), and stops it with Ctrl+C.
 func TestDemoServe(t *testing.T) {
@@ -145,7 +127,7 @@ func TestDemoServe(t *testing.T) {
 	url := exec.Command(binary(t), "url")
 	url.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+m[1], "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=demo", "AWS_SECRET_ACCESS_KEY=demo")
 	got, err := url.Output()
-	if err != nil || strings.TrimSpace(string(got)) != site[1] {
+	if err != nil || strings.TrimSpace(string(got)) != site[1]+"/" {
 		t.Errorf("loadgen url against the demo: %q %v, want %s", got, err, site[1])
 	}
 	// Ctrl+C is how --serve is meant to end: exit 0.

@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
-
-	"github.com/loadgen/loadgen/loadgen"
 )
 
 // maxSize bounds --max-body: the body kept per user for the parser.
@@ -82,16 +80,10 @@ func (v rateValue) Type() string   { return "float" }
 func (v rateValue) Set(s string) error {
 	r, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if err != nil || !(r > 0) || math.IsInf(r, 0) {
-		return fmt.Errorf("want requests per second > 0 (leave --rate out for siege's closed model)")
+		return fmt.Errorf("invalid rate %q: want requests per second > 0 (leave --rate out for siege's closed model)", s)
 	}
 	*v.r = r
 	return nil
-}
-
-// registerLimits adds --max-body.
-func (f *runFlags) registerLimits(fs *pflag.FlagSet) {
-	f.maxBody = loadgen.DefaultMaxBody
-	fs.Var(sizeValue{&f.maxBody}, "max-body", "the most of a response body kept in memory, for --parser and -p (4MiB, 512KiB, bytes); the rest is read, counted and discarded")
 }
 
 // urlArgument checks the run's positional arguments and returns the URL
@@ -104,7 +96,7 @@ func urlArgument(fs *pflag.FlagSet, f *runFlags, args []string) (string, error) 
 		return "", nil
 	}
 	hint := ""
-	if fs.Changed("log") && f.log == defaultLog {
+	if fs.Changed("log") && f.logFile == defaultLog {
 		hint = fmt.Sprintf(`; -l takes a file only when attached: for the log file %q write --log=%s (or -l=%s)`, args[0], args[0], args[0])
 	}
 	switch {

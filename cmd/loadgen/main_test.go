@@ -20,6 +20,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/loadgen/loadgen/internal/testsupport/awstest"
 	"github.com/loadgen/loadgen/report"
 )
 
@@ -337,23 +338,8 @@ func TestTimeFlagStopsTheRun(t *testing.T) {
 	}
 }
 
-// isolateAWS makes the SDK see no region, profile, credentials or endpoint
-// from this machine, so no test can reach a real AWS account.
-func isolateAWS(t *testing.T) {
-	t.Helper()
-	empty := filepath.Join(t.TempDir(), "empty")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID",
-		"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDWATCH", "AWS_ENDPOINT_URL_CLOUDFORMATION",
-		"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
-		t.Setenv(k, "")
-	}
-	t.Setenv("AWS_CONFIG_FILE", empty)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-}
+// isolateAWS makes the SDK see no AWS configuration from this machine.
+func isolateAWS(t *testing.T) { awstest.Isolate(t) }
 
 // interrupt sends SIGINT to a started command, as Ctrl+C does, and expects
 // it to exit promptly with code want.

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // parseSiegeTime parses siege's -t: a number with an optional S, M or H
@@ -60,11 +62,58 @@ func parseTimeout(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// siegercKeys are the siegerc settings loadgen honours.
-var siegercKeys = map[string]bool{
-	"concurrent": true, "time": true, "reps": true, "delay": true, "benchmark": true, "internet": true,
-	"file": true, "url": true, "timeout": true, "user-agent": true, "connection": true, "protocol": true,
-	"follow-location": true, "verbose": true, "quiet": true, "json_output": true, "parser": true,
+// siegercFlags maps the siegerc keys loadgen honours to the flags they
+// stand for. "url" and "follow-location" are handled by applySiegerc.
+var siegercFlags = map[string]string{
+	"concurrent": "concurrent", "time": "time", "reps": "reps", "delay": "delay", "benchmark": "benchmark",
+	"internet": "internet", "file": "file", "timeout": "timeout", "user-agent": "user-agent",
+	"connection": "connection", "protocol": "protocol", "verbose": "verbose", "quiet": "quiet",
+	"json_output": "json-output", "parser": "parser",
+}
+
+// siegercKnown reports whether loadgen honours a siegerc key.
+func siegercKnown(k string) bool {
+	_, ok := siegercFlags[k]
+	return ok || k == "url" || k == "follow-location"
+}
+
+// applySiegerc applies siegerc settings as if they were given for the flags
+// the user did not give; flags always win. It returns the siegerc's url.
+func applySiegerc(fs *pflag.FlagSet, rc map[string]string, file string) (string, error) {
+	set := func(key, flag, v string) error {
+		if fs.Changed(flag) {
+			return nil
+		}
+		if fs.Lookup(flag).Value.Type() == "bool" {
+			b, err := parseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: %s: %w", file, key, err)
+			}
+			v = strconv.FormatBool(b)
+		}
+		if err := fs.Set(flag, v); err != nil {
+			return fmt.Errorf("%s: %s: %w", file, key, err)
+		}
+		fs.Lookup(flag).Changed = false // still "not given" for later rules
+		return nil
+	}
+	for key, v := range rc {
+		switch flag, ok := siegercFlags[key]; {
+		case ok:
+			if err := set(key, flag, v); err != nil {
+				return "", err
+			}
+		case key == "follow-location":
+			follow, err := parseBool(v)
+			if err != nil {
+				return "", fmt.Errorf("%s: follow-location: %w", file, err)
+			}
+			if err := set(key, "no-follow", strconv.FormatBool(!follow)); err != nil {
+				return "", err
+			}
+		}
+	}
+	return rc["url"], nil
 }
 
 // readSiegerc reads "key = value" lines, ignoring comments and blank lines.
@@ -98,7 +147,7 @@ func parseSiegerc(r io.Reader, name string) (map[string]string, []string, error)
 		}
 		k = strings.ToLower(strings.TrimSpace(k))
 		v = strings.TrimSpace(v)
-		if siegercKeys[k] {
+		if siegercKnown(k) {
 			known[k] = v
 		} else {
 			unknown[k] = true

@@ -55,7 +55,7 @@ func FuzzParseSiegerc(f *testing.F) {
 			return
 		}
 		for k := range known {
-			if !siegercKeys[k] {
+			if !siegercKnown(k) {
 				t.Fatalf("unknown key %q returned as known", k)
 			}
 		}

@@ -123,7 +123,7 @@ func (pr *perfRun) finish(res *loadgen.Result, rp *report.Report) error {
 	}
 	if pr.f.memProfile != "" {
 		runtime.GC()
-		if err := writeFileAtomic(pr.f.memProfile, func(w io.Writer) error { return pprof.Lookup("allocs").WriteTo(w, 0) }); err != nil {
+		if err := report.WriteFileAtomic(pr.f.memProfile, func(w io.Writer) error { return pprof.Lookup("allocs").WriteTo(w, 0) }); err != nil {
 			errs = append(errs, fmt.Errorf("--memprofile: %w", err))
 		}
 	}

@@ -4,108 +4,37 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/spf13/pflag"
-	"golang.org/x/sync/errgroup"
 
-	"github.com/loadgen/loadgen/internal/redact"
+	"github.com/loadgen/loadgen/internal/weburl"
 	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/report"
 	"github.com/loadgen/loadgen/verify"
 )
 
-// settings is the effective configuration of a load run: siegerc values,
-// overridden by flags given on the command line.
-type settings struct {
-	opts     loadgen.Options
-	url      string
-	file     string
-	verbose  bool
-	quiet    bool
-	jsonOut  bool
-	jsonFile string
-	logFile  string
-	mark     string
-	get      bool
-	print    bool
-}
-
+// settings finishes the flags into the run's settings: siegerc values for
+// the flags not given, the URL argument, the parts that need more than one
+// flag (-b, -j, -l/-m, --parser), and the checks a single flag cannot make.
 func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings, error) {
-	s := &settings{opts: loadgen.DefaultOptions()}
-	rc := map[string]string{}
+	s := &f.settings
 	if f.rc != "" {
-		known, unknown, err := readSiegerc(f.rc)
+		rc, unknown, err := readSiegerc(f.rc)
 		if err != nil {
 			return nil, usageErr("%v", err)
 		}
-		rc = known
 		if len(unknown) > 0 {
 			fmt.Fprintf(a.stderr, "loadgen: %s: ignoring settings loadgen does not use: %s\n", f.rc, strings.Join(unknown, ", "))
 		}
-	}
-	// pick returns the flag's value when given, else the siegerc value, else "".
-	pick := func(flag, key string) (string, bool) {
-		if fs.Changed(flag) {
-			return fs.Lookup(flag).Value.String(), true
-		}
-		v, ok := rc[key]
-		return v, ok
-	}
-	boolOf := func(flag, key string) (bool, error) {
-		v, ok := pick(flag, key)
-		if !ok {
-			return false, nil
-		}
-		b, err := parseBool(v)
-		if err != nil {
-			return false, usageErr("--%s: %v", flag, err)
-		}
-		return b, nil
-	}
-	var err error
-	o := &s.opts
-	if v, ok := pick("concurrent", "concurrent"); ok {
-		if o.Users, err = strconv.Atoi(v); err != nil || o.Users < 1 {
-			return nil, usageErr("-c/--concurrent: want a whole number of users >= 1, got %q", v)
+		if s.url, err = applySiegerc(fs, rc, f.rc); err != nil {
+			return nil, usageErr("%v", err)
 		}
 	}
-	if v, ok := pick("reps", "reps"); ok && v != "" {
-		if strings.EqualFold(v, "once") {
-			o.Once = true
-		} else if o.Reps, err = strconv.Atoi(v); err != nil || o.Reps < 1 {
-			return nil, usageErr("-r/--reps: want a number >= 1 or 'once', got %q", v)
-		}
-	}
-	if v, ok := pick("time", "time"); ok && v != "" {
-		if o.Duration, err = parseSiegeTime(v); err != nil {
-			return nil, usageErr("-t/--time: %v", err)
-		}
-	}
-	if v, ok := pick("delay", "delay"); ok && v != "" {
-		if o.Delay, err = parseSeconds(v); err != nil {
-			return nil, usageErr("-d/--delay: %v", err)
-		}
-	}
-	bench, err := boolOf("benchmark", "benchmark")
-	if err != nil {
-		return nil, err
-	}
-	if bench {
-		o.Delay = 0
-	}
-	if o.Internet, err = boolOf("internet", "internet"); err != nil {
-		return nil, err
-	}
-	s.file, _ = pick("file", "file")
-	s.url, _ = rc["url"]
 	if fs.Changed("file") {
 		s.url = "" // -f on the command line wins over a siegerc's url
 	}
@@ -116,77 +45,29 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 	if arg != "" {
 		s.url = arg
 	}
-	if o.Headers, err = parseHeaders(f.headers); err != nil {
-		return nil, err
+	if s.opts.Users < 1 {
+		return nil, usageErr("-c/--concurrent: want a whole number of users >= 1, got %d", s.opts.Users)
 	}
-	if v, ok := pick("user-agent", "user-agent"); ok {
-		o.UserAgent = v
+	if f.benchmark {
+		s.opts.Delay = 0
 	}
-	o.ContentType = f.contentType
-	if s.verbose, err = boolOf("verbose", "verbose"); err != nil {
-		return nil, err
-	}
-	if s.quiet, err = boolOf("quiet", "quiet"); err != nil {
-		return nil, err
-	}
-	if s.jsonOut, err = boolOf("json-output", "json_output"); err != nil {
+	if s.opts.Headers, err = parseHeaders(f.headers); err != nil {
 		return nil, err
 	}
 	if s.jsonOut {
 		s.quiet = true
 	}
-	if v, ok := pick("timeout", "timeout"); ok {
-		if o.Timeout, err = parseTimeout(v); err != nil {
-			return nil, usageErr("--timeout: %v", err)
-		}
-	} else {
-		o.Timeout = 30 * time.Second
-	}
-	if v, ok := pick("connection", "connection"); ok {
-		switch strings.ToLower(v) {
-		case "keep-alive", "keepalive":
-		case "close":
-			o.Close = true
-		default:
-			return nil, usageErr("--connection: want keep-alive or close, got %q", v)
-		}
-	}
-	if v, ok := pick("protocol", "protocol"); ok {
-		o.Protocol = strings.ToUpper(v)
-		if o.Protocol != "HTTP/1.1" && o.Protocol != "HTTP/1.0" {
-			return nil, usageErr("--protocol: want HTTP/1.1 or HTTP/1.0, got %q", v)
-		}
-	}
-	if v, ok := rc["follow-location"]; ok {
-		follow, err := parseBool(v)
-		if err != nil {
-			return nil, usageErr("%s: follow-location: %v", f.rc, err)
-		}
-		o.NoFollow = !follow
-	}
-	if f.noFollow {
-		o.NoFollow = true
-	}
-	o.Insecure = f.insecure
-	o.MaxBody = f.maxBody
-	o.Seed = f.seed
-	s.jsonFile = f.jsonFile
-	s.mark = f.mark
-	if fs.Changed("log") || f.mark != "" {
-		s.logFile = f.log
+	if fs.Changed("log") || s.mark != "" {
 		if s.logFile == "" {
 			s.logFile = defaultLog
 		}
 		if rest, ok := strings.CutPrefix(s.logFile, "~/"); ok {
 			s.logFile = filepath.Join(a.getenv("HOME"), rest)
 		}
+	} else {
+		s.logFile = ""
 	}
-	s.get, s.print = f.get, f.print
-	parser, err := boolOf("parser", "parser")
-	if err != nil {
-		return nil, err
-	}
-	if parser && !f.crawl.noParse {
+	if f.parser && !f.crawl.noParse {
 		s.opts.Parser = parserFunc(f.crawl.allow)
 	}
 	return s, nil
@@ -235,6 +116,10 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 		fmt.Fprintf(a.stdout, "loadgen %s\n", version)
 		return nil
 	}
+	thresholds, err := f.failOn.parse()
+	if err != nil {
+		return err
+	}
 	s, err := a.settings(fs, f, args)
 	if err != nil {
 		return err
@@ -259,7 +144,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 			return &exitError{codeOf(err), fmt.Errorf("no URL or -f FILE given, and none found in stack outputs: %w", err)}
 		}
 		if !s.quiet {
-			fmt.Fprintf(a.stderr, "target %s from stack %s output %s\n", redact.Text(resolved.URL), resolved.Stack, resolved.OutputKey)
+			fmt.Fprintf(a.stderr, "target %s from stack %s output %s\n", weburl.RedactText(resolved.URL), resolved.Stack, resolved.OutputKey)
 		}
 		s.url = resolved.URL
 		s.opts.Internet = true
@@ -277,7 +162,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 			return err
 		}
 		if !s.quiet {
-			fmt.Fprintf(a.stderr, "watching alarm %s (%s)\n", aws.ToString(alarm.AlarmName), describeAlarm(alarm))
+			fmt.Fprintf(a.stderr, "watching alarm %s (%s)\n", aws.ToString(alarm.AlarmName), verify.Describe(alarm))
 		}
 	}
 	if len(targets) == 1 && s.url != "" && s.opts.Internet && !f.crawl.noCrawl {
@@ -295,95 +180,66 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	}
 	view := &alarmView{}
 	stopProgress := a.progress(ctx, runner, s, view.get)
-	res, verdict, err := a.loadAndWatch(ctx, runner, cw, alarm, &f.alarm, s, view)
+	res, verdict, endedBy, err := a.loadAndWatch(ctx, runner, cw, alarm, &f.alarm, s, view)
 	stopProgress()
 	if err != nil {
 		return err
 	}
 	rp := report.New(res, version, len(targets))
 	if len(targets) == 1 {
-		rp.Target = redact.Text(targets[0].URL)
+		rp.Target = weburl.RedactText(targets[0].URL)
 	}
 	perfErr := perf.finish(res, rp) // the report is still printed
 	if verdict != nil {
-		rp.SetAlarm(*verdict)
-		if f.alarm.untilAlarm && ctx.Err() == nil && res.Interrupted {
-			rp.EndedBy = "alarm-timeout"
-			if verdict.Fired {
-				rp.EndedBy = "alarm"
-			}
+		rp.Alarm = alarmReport(*verdict)
+		if endedBy != "" && res.Interrupted {
+			rp.EndedBy = endedBy
 		}
 	}
+	thresholdsOK := rp.CheckThresholds(thresholds)
 	if err := a.emit(s, rp); err != nil {
 		return err
 	}
 	if perfErr != nil {
 		return perfErr
 	}
+	alarmFailed := f.alarm.untilAlarm && (verdict == nil || !verdict.Fired)
 	switch {
 	case ctx.Err() != nil:
 		return &quietExit{exitInterrupted}
-	case f.alarm.untilAlarm && (verdict == nil || !verdict.Fired):
-		return &quietExit{exitAlarm}
+	case alarmFailed || !thresholdsOK:
+		return a.assertionFailed(rp, alarmFailed)
 	}
 	return nil
 }
 
 // loadAndWatch runs the load and, when an alarm is watched, the watcher
-// beside it under one errgroup: with --until-alarm, ALARM (or the alarm
-// timeout) stops the load; when the load ends first, the watcher stops too.
+// beside it (verify.WhileLoading): with --until-alarm, ALARM (or the alarm
+// timeout) stops the load. endedBy is the report's ended_by when the watch
+// ended the load, else "".
 func (a *app) loadAndWatch(ctx context.Context, runner *loadgen.Runner, cw verify.API, alarm types.MetricAlarm,
-	af *alarmFlags, s *settings, view *alarmView) (*loadgen.Result, *verify.Verdict, error) {
-	if cw == nil {
-		res, err := runner.Run(ctx)
-		if err != nil {
-			return nil, nil, fmt.Errorf("run: %w", err)
-		}
-		return res, nil, nil
-	}
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	defer stopLoad()
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	var (
-		res     *loadgen.Result
-		verdict verify.Verdict
-	)
-	start := time.Now()
-	g := new(errgroup.Group)
-	g.Go(func() error {
-		defer stopWatch()
+	af *alarmFlags, s *settings, view *alarmView) (res *loadgen.Result, verdict *verify.Verdict, endedBy string, err error) {
+	load := func(ctx context.Context) error {
 		var err error
-		res, err = runner.Run(loadCtx)
+		res, err = runner.Run(ctx)
 		return err
-	})
-	g.Go(func() error {
-		defer func() {
-			if af.untilAlarm {
-				stopLoad()
-			}
-		}()
-		timeout := af.timeout
-		if !af.untilAlarm {
-			timeout = -1
-		}
-		var err error
-		verdict, err = verify.Watch(watchCtx, cw, alarm, verify.Options{
-			Poll: af.poll, Since: start, UntilAlarm: af.untilAlarm, Timeout: timeout, OnEvent: a.onEvent(view, s.quiet),
-		})
-		if err != nil {
-			// The load goes on without the watcher, and the report says why.
-			fmt.Fprintf(a.stderr, "loadgen: alarm watch stopped: %v\n", err)
-			if verdict.Diagnosis == "" {
-				verdict.Diagnosis = "the watch stopped: " + err.Error()
-			}
-		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		return nil, nil, fmt.Errorf("run: %w", err)
 	}
-	return res, &verdict, nil
+	if cw == nil {
+		if err := load(ctx); err != nil {
+			return nil, nil, "", fmt.Errorf("run: %w", err)
+		}
+		return res, nil, "", nil
+	}
+	out, err := verify.WhileLoading(ctx, cw, alarm, verify.Options{
+		Poll: af.poll, UntilAlarm: af.untilAlarm, Timeout: af.timeout, OnEvent: a.onEvent(view, s.quiet),
+	}, load)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("run: %w", err)
+	}
+	if out.WatchErr != nil {
+		fmt.Fprintf(a.stderr, "loadgen: alarm watch stopped: %v\n", out.WatchErr)
+	}
+	return res, &out.Verdict, out.EndedLoad, nil
 }
 
 // describe prints siege's opening line.
@@ -412,12 +268,12 @@ func (a *app) describe(s *settings, targets []loadgen.Target) {
 func (a *app) emit(s *settings, rp *report.Report) error {
 	var errs []error
 	if s.jsonFile != "" {
-		if err := writeFileAtomic(s.jsonFile, rp.WriteJSON); err != nil {
+		if err := report.WriteFileAtomic(s.jsonFile, rp.WriteJSON); err != nil {
 			errs = append(errs, fmt.Errorf("write JSON report: %w", err))
 		}
 	}
 	if s.logFile != "" {
-		if err := appendLog(s.logFile, s.mark, rp); err != nil {
+		if err := report.AppendLog(s.logFile, s.mark, rp); err != nil {
 			errs = append(errs, fmt.Errorf("write log: %w", err))
 		}
 	}
@@ -434,55 +290,4 @@ func (a *app) emit(s *settings, rp *report.Report) error {
 		return setupErr(errors.Join(errs...))
 	}
 	return nil
-}
-
-// ioWriter is io.Writer, named for the callers' closures.
-type ioWriter = io.Writer
-
-// writeFileAtomic writes through a temporary file and renames it, so a
-// reader never sees half a report.
-func writeFileAtomic(path string, write func(ioWriter) error) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".loadgen-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-const logHeader = "      Date & Time,  Trans,  Elap Time,  Data Trans,  Resp Time,  Trans Rate,  Throughput,  Concurrent,    OKAY,   Failed\n"
-
-// appendLog appends siege's CSV log line (and the header to a new file).
-func appendLog(path, mark string, rp *report.Report) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	fh, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	if st, err := fh.Stat(); err == nil && st.Size() == 0 {
-		b.WriteString(logHeader)
-	}
-	if mark != "" {
-		fmt.Fprintf(&b, "**** %s ****\n", mark)
-	}
-	end, _ := time.Parse(time.RFC3339Nano, rp.End)
-	fmt.Fprintf(&b, "%s,%7d,%11.2f,%12.0f,%11.3f,%12.2f,%12.2f,%12.2f,%8d,%9d\n",
-		end.Local().Format("2006-01-02 15:04:05"), rp.Transactions, rp.ElapsedTime, float64(rp.Bytes)/(1024*1024),
-		rp.ResponseTime, rp.TransactionRate, rp.Throughput, rp.Concurrency, rp.SuccessfulTransactions, rp.FailedTransactions)
-	if _, err := fh.WriteString(b.String()); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
 }

@@ -173,11 +173,18 @@ func Within(ctx context.Context, timeout time.Duration, where string, step func(
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err()
-	case sctx.Err() != nil:
+	case sctx.Err() != nil || isTimeout(err):
+		// The step's bound passed, or the calls' own per-attempt bounds did.
 		return &Error{Kind: KindUnreachable, Err: err,
 			Msg: fmt.Sprintf("no answer from %s within %v: check the network, --endpoint-url and AWS_ENDPOINT_URL", where, timeout)}
 	}
 	return err
+}
+
+// isTimeout reports whether err is a call that timed out.
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &te) && te.Timeout())
 }
 
 // Where names a service's endpoint for messages: "CloudWatch at

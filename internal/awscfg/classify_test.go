@@ -2,31 +2,22 @@ package awscfg
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-
-	"github.com/loadgen/loadgen/internal/awslocal"
+	"github.com/loadgen/loadgen/internal/testsupport/awstest"
 )
 
 // TestClassifyAPIErrors sends real SDK requests to awslocal, which answers
 // with injected AWS error codes, and checks the sentence for each.
 func TestClassifyAPIErrors(t *testing.T) {
-	srv := awslocal.New(awslocal.Options{Region: "us-east-1"})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	cfg := aws.Config{
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		RetryMaxAttempts: 1,
-	}
-	cw := NewCloudWatch(cfg, hs.URL)
-	cfn := NewCloudFormation(cfg, hs.URL)
+	ep := awstest.Start(t, nil, 1)
+	srv := ep.Server
+	cw := NewCloudWatch(ep.Config, ep.URL)
+	cfn := NewCloudFormation(ep.Config, ep.URL)
 	ctx := context.Background()
 
 	tests := []struct {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,37 +16,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/smithy-go/encoding/cbor"
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
-// fakeClock is a settable clock for the evaluator.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// fakeClock is the shared settable clock (internal/testsupport).
+type fakeClock = testsupport.Clock
 
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *fakeClock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
+func newFakeClock(t time.Time) *fakeClock { return testsupport.NewClock(t) }
 
 // t0 is an epoch-aligned instant (a multiple of 60 s) for fake clocks.
-var t0 = time.Date(2026, 11, 25, 10, 50, 0, 0, time.UTC)
+var t0 = testsupport.T0()
 
 func sdkConfig(maxAttempts int) aws.Config {
 	return aws.Config{

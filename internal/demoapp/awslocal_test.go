@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/loadgen/loadgen/internal/awslocal"
+	"github.com/loadgen/loadgen/internal/testsupport"
+	"github.com/loadgen/loadgen/internal/testsupport/awstest"
 )
 
 // childAWSEnv is the parent's environment without AWS_* variables, plus the
@@ -79,16 +80,8 @@ func load(ctx context.Context, t *testing.T, url string, n int) int {
 func TestChildPublishesToAWSLocal(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	local := awslocal.New(awslocal.Options{})
-	base, err := awslocal.Start(ctx, "127.0.0.1:0", local)
-	if err != nil {
-		t.Fatalf("awslocal.Start: %v", err)
-	}
-	cw := cloudwatch.NewFromConfig(aws.Config{
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		RetryMaxAttempts: 1,
-	}, func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(base) })
+	ep := awstest.StartLive(t, awslocal.New(awslocal.Options{}), 1)
+	local, base, cw := ep.Server, ep.URL, ep.CloudWatch()
 
 	dims := []types.Dimension{
 		{Name: aws.String("ClusterName"), Value: aws.String("container-demo")},
@@ -101,7 +94,7 @@ func TestChildPublishesToAWSLocal(t *testing.T) {
 		}}
 	}
 	const alarmName = "ecsdemo-frontend-cpu"
-	_, err = cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
+	_, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
 		AlarmName: aws.String(alarmName),
 		Metrics: []types.MetricDataQuery{
 			{Id: aws.String("expr1m0"), Expression: aws.String("mm1m1 * 100 / mm0m1"), Label: aws.String("ecsdemo-frontend"), ReturnData: aws.Bool(true)},
@@ -117,7 +110,7 @@ func TestChildPublishesToAWSLocal(t *testing.T) {
 		t.Fatalf("PutMetricAlarm: %v", err)
 	}
 
-	var stderr syncBuffer
+	var stderr testsupport.SyncBuffer
 	env := childAWSEnv(base)
 	if os.Getenv("GORACE") == "" {
 		env = append(env, "GORACE=atexit_sleep_ms=0")

@@ -10,10 +10,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 // spawnSelf starts the test binary as a child in the given mode.
-func spawnSelf(t *testing.T, ctx context.Context, mode string, extraEnv []string, cfg Config, stderr *syncBuffer) (*Child, error) {
+func spawnSelf(t *testing.T, ctx context.Context, mode string, extraEnv []string, cfg Config, stderr *testsupport.SyncBuffer) (*Child, error) {
 	t.Helper()
 	env := append(os.Environ(), childEnv+"="+mode)
 	if os.Getenv("GORACE") == "" {
@@ -34,7 +36,7 @@ var quietCfg = Config{PublishEvery: -1, WorkPerPage: 50 * time.Microsecond}
 
 func TestSpawnServesAndStops(t *testing.T) {
 	t.Parallel()
-	var stderr syncBuffer
+	var stderr testsupport.SyncBuffer
 	// The parent's GOMAXPROCS=4 must be overridden to 1 in the child.
 	c, err := spawnSelf(t, context.Background(), "site", []string{"GOMAXPROCS=4"}, quietCfg, &stderr)
 	if err != nil {
@@ -159,7 +161,7 @@ func TestStopKillsStubbornChild(t *testing.T) {
 
 func TestSpawnFailureForwardsStderr(t *testing.T) {
 	t.Parallel()
-	var stderr syncBuffer
+	var stderr testsupport.SyncBuffer
 	c, err := spawnSelf(t, context.Background(), "fail", nil, quietCfg, &stderr)
 	if err == nil {
 		c.Stop()

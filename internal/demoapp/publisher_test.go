@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 func TestCPUUnits(t *testing.T) {
@@ -151,30 +152,12 @@ func TestPublisherMetrics(t *testing.T) {
 	}
 }
 
-// syncBuffer is a goroutine-safe strings.Builder.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestPublisherErrorsAreLoggedBounded(t *testing.T) {
 	// 40 failures one (fake) second apart, then a success: the log shows
 	// the first error, one more 30 s later with a count, and the recovery.
 	rec := &putRecorder{failN: 40, enough: 41, done: make(chan struct{})}
 	cpu, now, _ := fakeClocks(10*time.Millisecond, time.Second)
-	var log syncBuffer
+	var log testsupport.SyncBuffer
 	p := &Publisher{Client: rec, Config: Config{PublishEvery: 10 * time.Millisecond}, Log: &log, CPUTime: cpu, Now: now}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)

@@ -235,3 +235,20 @@ func renderSVG(z []string, f, nd, cr int) []byte {
 	b.WriteString("</svg>\n")
 	return []byte(b.String())
 }
+
+// StaticPage returns the frontend's page as a static file (its first
+// variant, ending like the served page but without the per-request render
+// comment) and the one image it links to, with the image's path. The
+// benchmark's nginx serves these, so it loads the same page as the demo.
+func StaticPage(cfg Config) (page []byte, assetPath string, asset []byte) {
+	cfg = cfg.withDefaults()
+	z := cfg.Zones
+	if err := (Config{Zones: z}).Validate(); err != nil {
+		z = defaultZones()
+	}
+	asset = renderSVG(z, 0, 0, 0)
+	sum := sha256.Sum256(asset)
+	assetPath = "/assets/" + z[0] + "-" + z[0] + "-" + z[0] + "-" + hex.EncodeToString(sum[:]) + ".svg"
+	page = append(renderHead(z, 0, 0, 0, assetPath), "</body>\n</html>\n"...)
+	return page, assetPath, asset
+}

@@ -407,3 +407,31 @@ func TestThreadCPUTimeIsFineGrained(t *testing.T) {
 		t.Errorf("thread CPU time advanced %v over 3 ms of work (state %x)", d, st[:2])
 	}
 }
+
+// TestStaticPageIsTheServedPage: the benchmark's static copy is the page and
+// image the site serves (same head, same image bytes at the same path).
+func TestStaticPageIsTheServedPage(t *testing.T) {
+	page, assetPath, asset := StaticPage(Config{})
+	srv := httptest.NewServer(Handler(Config{WorkPerPage: time.Microsecond}))
+	defer srv.Close()
+	get := func(path string) []byte {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		return b
+	}
+	served := get("/")
+	head, _, _ := bytes.Cut(served, []byte("<!-- render "))
+	if !bytes.HasPrefix(page, head) || !bytes.Contains(page, []byte(`<img src="`+assetPath+`"`)) {
+		t.Errorf("static page differs from the served one:\n%s\n---\n%s", page, served)
+	}
+	if !bytes.Equal(get(assetPath), asset) {
+		t.Error("the static image differs from the served one")
+	}
+}

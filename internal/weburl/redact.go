@@ -1,22 +1,23 @@
-// Package redact hides the passwords of URLs in what loadgen prints or
-// writes: "http://user:secret@host/" becomes "http://user:xxxxx@host/", as
-// url.URL.Redacted does. Only the request itself carries the password.
-package redact
+package weburl
+
+// This file: hiding the passwords of URLs in what loadgen prints or writes:
+// "http://user:secret@host/" becomes "http://user:xxxxx@host/", as
+// url.URL.Redacted does. Only the requests themselves carry the password.
 
 import "strings"
 
-// Mask replaces a password.
+// Mask stands for a password in what loadgen prints or writes.
 const Mask = "xxxxx"
 
-// Text returns s with the password of every URL in it (anything after
+// RedactText returns s with the password of every URL in it (anything after
 // "scheme://") replaced by Mask. It works on whole messages ("invalid URL
 // \"http://u:p@h:0/\": ...", siege URL-file lines) and on URLs that do
 // not parse, which are the ones error messages quote.
-func Text(s string) string { return Replace(s, Mask) }
+func RedactText(s string) string { return ReplacePassword(s, Mask) }
 
-// Replace is Text with another stand-in for the passwords, such as a
+// ReplacePassword is RedactText with another stand-in for the passwords, such as a
 // URL-file variable reference.
-func Replace(s, mask string) string {
+func ReplacePassword(s, mask string) string {
 	if !strings.Contains(s, "://") || !strings.Contains(s, "@") {
 		return s
 	}

@@ -1,4 +1,4 @@
-package redact
+package weburl
 
 import (
 	"net/url"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestText(t *testing.T) {
+func TestRedactText(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{"http://user:secret@host/", "http://user:xxxxx@host/"},
 		{"https://user:s%40cret@host:8443/a?b=c#d", "https://user:xxxxx@host:8443/a?b=c#d"},
@@ -21,8 +21,8 @@ func TestText(t *testing.T) {
 		{"http://u:xxxxx@h/", "http://u:xxxxx@h/"},
 	}
 	for _, c := range cases {
-		if got := Text(c.in); got != c.want {
-			t.Errorf("Text(%q) = %q, want %q", c.in, got, c.want)
+		if got := RedactText(c.in); got != c.want {
+			t.Errorf("RedactText(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 	// The same as url.URL.Redacted for URLs that parse.
@@ -32,21 +32,21 @@ func TestText(t *testing.T) {
 			t.Fatal(err)
 		}
 		if u.User != nil {
-			if _, has := u.User.Password(); has && Text(s) != u.Redacted() {
-				t.Errorf("Text(%q) = %q, url.Redacted %q", s, Text(s), u.Redacted())
+			if _, has := u.User.Password(); has && RedactText(s) != u.Redacted() {
+				t.Errorf("RedactText(%q) = %q, url.Redacted %q", s, RedactText(s), u.Redacted())
 			}
 		}
 	}
 }
 
-func FuzzText(f *testing.F) {
+func FuzzRedactText(f *testing.F) {
 	f.Add("user", "secret", "host:8080", "/path?q=1")
 	f.Add("u", "pa/ss", "h", "/")
 	f.Add("", "p@ss", "[::1]", "#x")
 	f.Fuzz(func(t *testing.T, user, pass, host, rest string) {
-		out := Text(host + rest) // anything: must not panic, and be stable
-		if Text(out) != out {
-			t.Fatalf("not idempotent: %q -> %q -> %q", host+rest, out, Text(out))
+		out := RedactText(host + rest) // anything: must not panic, and be stable
+		if RedactText(out) != out {
+			t.Fatalf("not idempotent: %q -> %q -> %q", host+rest, out, RedactText(out))
 		}
 		clean := func(s string) bool { return s != "" && !strings.ContainsAny(s, " \t\r\n\"'`<>@:/?#") }
 		if !clean(pass) || !clean(host) || strings.ContainsAny(user, " \t\r\n\"'`<>@:/?#") || strings.ContainsAny(rest, " \t\r\n\"'`<>") {
@@ -57,8 +57,8 @@ func FuzzText(f *testing.F) {
 		}
 		s := "http://" + user + ":" + pass + "@" + host + rest
 		want := "http://" + user + ":" + Mask + "@" + host + rest
-		if got := Text("GET " + s + ": refused"); got != "GET "+want+": refused" {
-			t.Fatalf("Text(%q) = %q, want %q", s, got, want)
+		if got := RedactText("GET " + s + ": refused"); got != "GET "+want+": refused" {
+			t.Fatalf("RedactText(%q) = %q, want %q", s, got, want)
 		}
 	})
 }

@@ -86,7 +86,7 @@ func TestPasswordsInURLsAreNeverPrinted(t *testing.T) {
 	if load.code != 0 {
 		t.Fatalf("exit %d: %s", load.code, load.stderr)
 	}
-	if !strings.Contains(load.stdout, "GET "+redacted+"a") || !strings.Contains(load.stderr, "crawled ") {
+	if !strings.Contains(load.stdout, "GET "+redacted) || !strings.Contains(load.stderr, "crawled ") {
 		t.Fatalf("want the redacted URL in -v lines and a crawl notice:\n%s\n%s", load.stdout, load.stderr)
 	}
 	var rp report.Report

@@ -60,7 +60,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "one line per request: status, time, bytes, method, URL")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no text summary")
 	fs.BoolVarP(&f.jsonOut, "json-output", "j", false, "final stats as JSON on stdout (implies --quiet)")
-	fs.StringVarP(&f.logFile, "log", "l", "", "append siege's CSV line per run to FILE")
+	fs.StringVarP(&f.logFile, "log", "l", "", "append siege's CSV line per run to FILE, attached: --log=FILE or -l=FILE (-l alone: ~/.loadgen/loadgen.log)")
 	fs.Lookup("log").NoOptDefVal = defaultLog
 	fs.StringVarP(&f.mark, "mark", "m", "", "write a marker line to the log before the stats (implies --log)")
 	fs.BoolVarP(&f.get, "get", "g", false, "one HEAD request; print the request and response headers")

@@ -214,6 +214,9 @@ func (u *user) iterate(t *prepared) {
 	}
 	if u.parse {
 		u.assets = o.Parser(u.assets[:0], u.body, page)
+		if cap(u.body) > keepBodyBuffer {
+			u.body = nil // a large page's buffer is not kept between pages
+		}
 		for _, a := range u.assets {
 			au, err := url.Parse(a)
 			if err != nil || (au.Scheme != "http" && au.Scheme != "https") || au.Host == "" {
@@ -230,6 +233,10 @@ func (u *user) iterate(t *prepared) {
 		}
 	}
 }
+
+// keepBodyBuffer is the largest body buffer a user keeps between pages
+// (for the parser); larger pages get a buffer of their own, up to MaxBody.
+const keepBodyBuffer = 256 << 10
 
 func isRedirect(code int) bool {
 	return code == 301 || code == 302 || code == 303 || code == 307 || code == 308

@@ -3,7 +3,6 @@ package loadgen
 // This file: the Runner: preparing a run, its lifecycle (start, grow, stop), intervals and live snapshots.
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/valyala/fasthttp"
 
 	"github.com/loadgen/loadgen/internal/weburl"
 )
@@ -25,7 +23,10 @@ import (
 // live progress with Snapshot from any goroutine while it runs.
 type Runner struct {
 	opts    Options
+	plan    headerPlan
+	proxy   *proxyInfo
 	targets []prepared
+	logins  []prepared
 	hosts   []*hostInfo
 	hostIdx map[string]int
 	highest int64 // µs, the histograms' upper bound
@@ -38,11 +39,16 @@ type Runner struct {
 	exited chan struct{} // a user's goroutine ended
 	ivLat  *intervals    // with OnInterval: the previous interval boundary's totals
 	ivRaw  *intervals
+	ivCnt  ivCounts // with OnInterval: the previous boundary's counters
 
 	start     time.Time     // Run's start; every time on the hot path is an offset from it
 	deadline  time.Duration // the run context's deadline as an offset from start; 0 = none
 	started   atomic.Int64  // unix nanos of the start, 0 before Run
 	stopped   atomic.Bool
+	failures  atomic.Int64  // socket failures, counted only with MaxFailures
+	abort     chan struct{} // closed when MaxFailures is reached
+	abortOnce sync.Once
+	cancel    context.CancelFunc // Run's; set before users start
 	ctx       context.Context
 	verboseMu sync.Mutex
 	tlsConfig *tls.Config
@@ -59,8 +65,9 @@ type prepared struct {
 	parsed  *url.URL
 	host    int
 	raw     []byte // the serialised request, built once
+	at      int    // where a user's session headers go in raw
 	head    bool
-	display string // the URL as printed: its password redacted
+	display string // the URL as shown (a login's query hidden)
 }
 
 type hostInfo struct {
@@ -81,6 +88,9 @@ func New(targets []Target, opts Options) (*Runner, error) {
 	}
 	if opts.Reps < 0 {
 		return nil, fmt.Errorf("reps must not be negative, got %d", opts.Reps)
+	}
+	if opts.MaxFailures < 0 {
+		return nil, fmt.Errorf("failures must not be negative, got %d", opts.MaxFailures)
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
@@ -109,37 +119,66 @@ func New(targets []Target, opts Options) (*Runner, error) {
 	if opts.MaxBody < 0 {
 		return nil, fmt.Errorf("max body must not be negative, got %d", opts.MaxBody)
 	}
-	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0, maxBody: opts.MaxBody}
+	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0, maxBody: opts.MaxBody, abort: make(chan struct{})}
 	if r.maxBody == 0 {
 		r.maxBody = DefaultMaxBody
 	}
 	if r.highest < 2 {
 		r.highest = 2
 	}
+	var err error
+	if r.plan, err = newHeaderPlan(&r.opts); err != nil {
+		return nil, err
+	}
+	if r.proxy, err = newProxy(opts.Proxy, opts.ProxyAuth); err != nil {
+		return nil, err
+	}
 	r.tlsConfig = &tls.Config{InsecureSkipVerify: opts.Insecure, MinVersion: tls.VersionTLS12, ClientSessionCache: tls.NewLRUClientSessionCache(256)} //nolint:gosec // opt-in by --insecure
-	req := &fasthttp.Request{}
-	var buf bytes.Buffer
+	if r.targets, err = r.prepareAll(targets, "target"); err != nil {
+		return nil, err
+	}
+	if r.logins, err = r.prepareAll(opts.Logins, "login"); err != nil {
+		return nil, err
+	}
+	for i := range r.logins {
+		r.logins[i].display = loginDisplay(r.logins[i].parsed)
+	}
+	return r, nil
+}
+
+// prepareAll checks targets and serialises each request once.
+func (r *Runner) prepareAll(targets []Target, what string) ([]prepared, error) {
+	out := make([]prepared, 0, len(targets))
 	for i, t := range targets {
 		display := weburl.RedactText(t.URL)
 		u, err := url.Parse(t.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("target %d: invalid URL %q", i+1, display)
+			return nil, fmt.Errorf("%s %d: invalid URL %q", what, i+1, display)
 		}
 		if err := weburl.CheckPort(u); err != nil {
-			return nil, fmt.Errorf("target %d: invalid URL %q: %w", i+1, display, err)
+			return nil, fmt.Errorf("%s %d: invalid URL %q: %w", what, i+1, display, err)
 		}
 		if t.Method == "" {
 			t.Method = "GET"
 		}
-		p := prepared{Target: t, parsed: u, host: r.host(u).id, head: t.Method == "HEAD", display: display}
-		buf.Reset()
-		if err := r.buildRequest(&buf, req, t.Method, u, t.Body); err != nil {
-			return nil, fmt.Errorf("target %d (%s): %w", i+1, display, err)
+		if err := checkHeader("Content-Type", t.ContentType); err != nil {
+			return nil, fmt.Errorf("%s %d: %w", what, i+1, err)
 		}
-		p.raw = bytes.Clone(buf.Bytes())
-		r.targets = append(r.targets, p)
+		p := prepared{Target: t, parsed: u, host: r.host(u).id, head: t.Method == "HEAD", display: display}
+		p.raw, p.at = r.buildRequest(nil, t.Method, u, t.Body, t.ContentType)
+		out = append(out, p)
 	}
-	return r, nil
+	return out, nil
+}
+
+// isLogin reports whether x is one of the run's login URLs.
+func (r *Runner) isLogin(x *url.URL) bool {
+	for i := range r.logins {
+		if r.logins[i].parsed == x {
+			return true
+		}
+	}
+	return false
 }
 
 // host returns the shared hostInfo for a URL, adding it when new.
@@ -173,6 +212,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	outer := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	r.cancel = cancel // MaxFailures ends the run through it
 	var drain <-chan time.Time
 	if r.opts.Duration > 0 {
 		if r.rate {
@@ -319,6 +359,7 @@ func (r *Runner) collect(from, to time.Time) {
 	if r.ivRaw != nil {
 		r.ivRaw.next(users, func(u *user) *counter { return u.raw }, iv.Uncorrected)
 	}
+	r.ivCnt.next(users, &iv)
 	iv.Latency.SetStartTimeMs(from.UnixMilli())
 	iv.Latency.SetEndTimeMs(to.UnixMilli())
 	if iv.Uncorrected != nil {

@@ -143,7 +143,10 @@ func TestHostileServersCannotExhaustMemory(t *testing.T) {
 				t.Fatalf("%v: %s", err, out.String())
 			}
 			t.Logf("%v, max RSS %d MiB, %d transactions, %.0f MB, %d in flight at the end", el, rss>>10, rp.Transactions, rp.DataTransferred, rp.InFlightAtEnd)
-			if el > 5*time.Second {
+			// 3 s of load, then the run ends at once whatever the server
+			// does; the rest is the process starting and exiting, which on a
+			// busy shared machine takes seconds.
+			if el > 7*time.Second {
 				t.Errorf("a 3 s run took %v", el)
 			}
 			if rss > 200<<10 {

@@ -18,6 +18,7 @@ import (
 	"github.com/loadgen/loadgen/fleet"
 	fleetecs "github.com/loadgen/loadgen/fleet/ecs"
 	"github.com/loadgen/loadgen/fleet/local"
+	"github.com/loadgen/loadgen/internal/awscfg"
 	"github.com/loadgen/loadgen/report"
 	"github.com/loadgen/loadgen/verify"
 )
@@ -184,6 +185,12 @@ func (f awsFlags) or(g awsFlags) awsFlags {
 	}
 	if f.endpointURL == "" {
 		f.endpointURL = g.endpointURL
+	}
+	if g.timeout != awscfg.DefaultTimeout {
+		f.timeout = g.timeout
+	}
+	if f.log == nil {
+		f.log = g.log
 	}
 	return f
 }

@@ -16,7 +16,7 @@ import (
 var coordinatorFlags = map[string]bool{
 	"json-output": true, "json": true, "html": true, "hlog": true, "hlog-interval": true, "log": true, "mark": true,
 	"quiet": true, "fail-on": true, "until-alarm": true, "alarm": true, "alarm-timeout": true, "poll": true,
-	"stack": true, "region": true, "profile": true, "endpoint-url": true, "cpuprofile": true, "memprofile": true,
+	"stack": true, "region": true, "profile": true, "endpoint-url": true, "aws-timeout": true, "cpuprofile": true, "memprofile": true,
 	"shard": true, "start-at": true,
 }
 

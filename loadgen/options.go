@@ -64,6 +64,28 @@ type Options struct {
 	// never leave before the end. 0, or a value at most Users, keeps Users.
 	MaxUsers int
 
+	// Stages, when set, shape the load over time (see Stage and
+	// ParseStages): the level starts at Users in the closed model (0 is
+	// allowed: no user yet) or at Rate in the open model, and follows the
+	// stages; the run ends when they do, or at Duration if that is sooner.
+	// Reps and Once do not combine with stages.
+	//
+	// Closed model: the user count follows the level, rounded, within one
+	// user: a user slot exists for every user up to the highest target,
+	// started the first time the level reaches it. When the level falls,
+	// the users above it finish the request they are in (it is counted
+	// like any other), close their connections and wait; they come back
+	// when it rises again.
+	//
+	// Open model: send time k is where the rate's integral reaches k, so
+	// the schedule follows a ramp exactly and latency is still measured
+	// from each request's intended time. Users share the schedule as with
+	// a flat Rate (MaxUsers lets more join when it falls behind).
+	//
+	// Result.Stages has each stage's figures and Result.Timeline the load
+	// over time; intervals carry the level in force (Interval.Target).
+	Stages []Stage
+
 	// OnInterval, when set, receives the latencies recorded in each
 	// interval of Interval (default 1 s), and the rest at the end, from a
 	// collector goroutine. Users hand their interval histograms over
@@ -86,6 +108,12 @@ type Interval struct {
 	Latency *hdrhistogram.Histogram
 	// Uncorrected is the latency from the actual send; rate mode only.
 	Uncorrected *hdrhistogram.Histogram
+	// Target is the load's level over the interval (its mean, on a ramp):
+	// users in the closed model, requests/s in the open model. Stage is the
+	// stage in force at the interval's end (1-based into Options.Stages), 0
+	// without stages.
+	Target float64
+	Stage  int
 }
 
 // The defaults, each written once: DefaultOptions returns them, New fills

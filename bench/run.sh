@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # make bench: loadgen against wrk and bombardier on a loopback nginx.
 #
-#   bash bench/run.sh            # full: 10 s runs, 3 interleaved rounds, 50 and 200 conns, two pages
+#   bash bench/run.sh            # full: 10 s runs, 5 interleaved rounds, 50 and 200 conns, two pages
 #   QUICK=1 bash bench/run.sh    # CI: 2 s runs, 1 round, the small page
 #   SYSCALLS=1 bash bench/run.sh # also system calls per request (perf stat)
-#   BENCH_ARGS="-rounds 5" bash bench/run.sh
+#   BENCH_ARGS="-rounds 7" bash bench/run.sh
 #
 # Installs what is missing (nginx-light and wrk from Debian, bombardier with
 # go install), then runs bench/benchrun, which starts nginx on 127.0.0.1,
 # pins it to CPU 0 and the clients to CPU 1, and stops it by its pid.
-# Results: bench/out/results.{md,json}.
+# Results: bench/out/results.{md,json}; loadgen's reports in bench/out/runs/,
+# compared with the previous recording by `loadgen compare` (exit 1 on a
+# significant regression).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

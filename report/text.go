@@ -76,6 +76,9 @@ func (rp *Report) WriteText(w io.Writer) error {
 	for _, n := range rp.Notes {
 		f("Note: %s\n", n)
 	}
+	for _, t := range rp.Thresholds {
+		b.WriteString(t.text())
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

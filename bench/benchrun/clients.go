@@ -79,6 +79,8 @@ type runResult struct {
 	ServerCPUus float64 `json:"server_cpu_us_per_req"`
 	ServerBusy  float64 `json:"server_busy_pct"`
 	Err         string  `json:"error,omitempty"`
+	// report is loadgen's JSON report (its stdout), recorded for loadgen compare.
+	report []byte
 }
 
 func (r *runResult) line() string {
@@ -129,6 +131,7 @@ func runClient(ctx context.Context, cfg *config, cl *client, url string, conns i
 		return r
 	}
 	r.metrics = m
+	r.report = out.Bytes()
 	if m.Requests > 0 {
 		r.CPUus = (r.UserS + r.SysS) / float64(m.Requests) * 1e6
 	}

@@ -75,7 +75,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.bombardier, "bombardier", "bombardier", "bombardier binary")
 	fs.StringVar(&c.nginx, "nginx", "nginx", "nginx binary")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of each client run")
-	fs.IntVar(&c.rounds, "rounds", 3, "interleaved rounds per setting")
+	fs.IntVar(&c.rounds, "rounds", 5, "interleaved rounds per setting (loadgen compare needs 4 or more per side to call a change significant)")
 	fs.StringVar(&conns, "conns", "50,200", "connection counts, comma-separated")
 	fs.StringVar(&pages, "pages", "small,frontend", "pages: small (a tiny static page), frontend (the workshop-shaped page)")
 	fs.StringVar(&tools, "tools", "loadgen,wrk,bombardier", "clients, in the order they run within a round")
@@ -142,6 +142,10 @@ func run(ctx context.Context, cfg *config) error {
 	}
 	fmt.Printf("nginx pid %d on %s (1 worker%s); clients: %s; %d round(s) of %s; conns %v; pages %v\n",
 		srv.cmd.Process.Pid, srv.base, pinNote(cfg.pin), strings.Join(cfg.tools, ", "), cfg.rounds, cfg.duration, cfg.conns, cfg.pages)
+	rec := &recorder{out: cfg.outDir}
+	if err := rec.start(); err != nil {
+		return err
+	}
 	var runs []*runResult
 	for _, page := range cfg.pages {
 		url := srv.base + pagePaths[page]
@@ -160,6 +164,9 @@ func run(ctx context.Context, cfg *config) error {
 					}
 					runs = append(runs, r)
 					fmt.Println(r.line())
+					if err := rec.save(cfg, r); err != nil {
+						return err
+					}
 					time.Sleep(500 * time.Millisecond) // let sockets settle between clients
 				}
 			}
@@ -180,7 +187,7 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	fmt.Printf("\nwrote %s and %s\n", filepath.Join(cfg.outDir, "results.json"), filepath.Join(cfg.outDir, "results.md"))
-	return nil
+	return rec.finish(ctx, cfg)
 }
 
 func pinNote(pin bool) string {

@@ -73,9 +73,11 @@ until a CloudWatch alarm reaches ALARM.
   loadgen -c 200 -i http://my-alb.example.com     # the workshop's siege command
   loadgen -c 200 --until-alarm                    # URL from stack outputs, stop when the alarm fires
   loadgen -c 50 -t 30S -f urls.txt -j             # a URL file, JSON on stdout
+  loadgen -c 50 -t 1M --fail-on 'p99 > 250ms' --fail-on 'errors > 1%' URL   # a CI verdict
 
-Exit codes: 0 done (and the alarm fired, with --until-alarm); 1 the alarm did not
-fire in time; 2 usage error or bad URL file; 3 the run could not start; 130 Ctrl+C.`,
+Exit codes: 0 done (and the alarm fired, with --until-alarm; no --fail-on threshold
+crossed); 1 the alarm did not fire in time, or a threshold was crossed; 2 usage
+error or bad URL file; 3 the run could not start; 130 Ctrl+C.`,
 		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -94,7 +96,7 @@ fire in time; 2 usage error or bad URL file; 3 the run could not start; 130 Ctrl
 
 // subcommands lists the commands besides the load run; each file adds its own.
 func (a *app) subcommands() []*cobra.Command {
-	return []*cobra.Command{a.versionCommand(), a.crawlCommand(), a.urlCommand(), a.alarmCommand(), a.demoCommand(), a.demoSiteCommand(), a.mergeCommand()}
+	return []*cobra.Command{a.versionCommand(), a.crawlCommand(), a.urlCommand(), a.alarmCommand(), a.demoCommand(), a.demoSiteCommand(), a.mergeCommand(), a.compareCommand()}
 }
 
 func (a *app) versionCommand() *cobra.Command {

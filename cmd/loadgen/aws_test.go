@@ -78,15 +78,15 @@ func TestURLCommandFollowsTheWorkshopChain(t *testing.T) {
 		awslocal.Output{Key: "FrontendFargateLBServiceLoadBalancerDNSAFFB8F0B", Value: "ecswor-front-1.us-east-1.elb.amazonaws.com"},
 		awslocal.Output{Key: "FrontendFargateLBServiceServiceURL55F424CF", Value: "http://ecswor-front-1.us-east-1.elb.amazonaws.com"})
 	r = runCLI(t, nil, "url")
-	if r.code != 0 || r.stdout != "http://ecswor-front-1.us-east-1.elb.amazonaws.com\n" {
+	if r.code != 0 || r.stdout != "http://ecswor-front-1.us-east-1.elb.amazonaws.com/\n" {
 		t.Fatalf("fallback: exit %d %q %s", r.code, r.stdout, r.stderr)
 	}
 	srv.PutStack("container-demo-alb", awslocal.Output{Key: "ExternalUrl", Value: "http://container-demo-alb-1.elb.amazonaws.com"})
-	if r = runCLI(t, nil, "url"); r.stdout != "http://container-demo-alb-1.elb.amazonaws.com\n" {
+	if r = runCLI(t, nil, "url"); r.stdout != "http://container-demo-alb-1.elb.amazonaws.com/\n" {
 		t.Fatalf("first source: %q", r.stdout)
 	}
 	// --stack NAME:~SUB with a bare DNS name gets http://.
-	if r = runCLI(t, nil, "url", "--stack", "ecsworkshop-frontend:~LoadBalancerDNS"); r.stdout != "http://ecswor-front-1.us-east-1.elb.amazonaws.com\n" {
+	if r = runCLI(t, nil, "url", "--stack", "ecsworkshop-frontend:~LoadBalancerDNS"); r.stdout != "http://ecswor-front-1.us-east-1.elb.amazonaws.com/\n" {
 		t.Fatalf("--stack: %d %q %s", r.code, r.stdout, r.stderr)
 	}
 	if r = runCLI(t, nil, "url", "--stack", "nope"); r.code != 3 || !strings.Contains(r.stderr, "nope") {
@@ -113,7 +113,7 @@ func TestUntilAlarmStopsTheLoadWhenTheAlarmFires(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"target " + ws.URL + " from stack ecsworkshop-frontend output FrontendFargateLBServiceServiceURL55F424CF",
+	for _, want := range []string{"target " + ws.URL + "/ from stack ecsworkshop-frontend output FrontendFargateLBServiceServiceURL55F424CF",
 		"watching alarm loadgen-ecsdemo-frontend-cpu-high", "crawled 2 URLs", "-> ALARM"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)

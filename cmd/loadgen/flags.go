@@ -37,6 +37,8 @@ type runFlags struct {
 	crawl crawlFlags
 	aws   awsFlags
 	alarm alarmFlags
+
+	failOn failOnFlags // --fail-on thresholds
 }
 
 // defaultLog is where -l without a file name appends, as siege has its own.
@@ -74,6 +76,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.Var(protocol{&o.Protocol}, "protocol", "HTTP/1.1 or HTTP/1.0")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed for internet mode and delays (0: random)")
 	f.perf.register(fs)
+	f.failOn.register(fs)
 	f.crawl.register(fs, true)
 	fs.BoolVar(&f.parser, "parser", false, "siege's HTML parser: fetch each HTML page's images, stylesheets and scripts (same origin) as the same user")
 	f.alarm.register(fs)

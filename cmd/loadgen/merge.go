@@ -18,6 +18,7 @@ func (a *app) mergeCommand() *cobra.Command {
 		jsonOut  bool
 		jsonFile string
 		window   time.Duration
+		failOn   failOnFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "merge LOG.hlog...",
@@ -30,7 +31,8 @@ counters (transactions, failures, bytes, status codes), so those add up too.
 
   loadgen -c 100 -t 5M --hlog a.hlog URL      # on machine A
   loadgen -c 100 -t 5M --hlog b.hlog URL      # on machine B, at the same time
-  loadgen merge a.hlog b.hlog`,
+  loadgen merge a.hlog b.hlog
+  loadgen merge --fail-on 'p99 > 250ms' a.hlog b.hlog   # one verdict for the fleet (exit 1 when crossed)`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErr("merge: give one or more interval log files")
@@ -38,18 +40,13 @@ counters (transactions, failures, bytes, status codes), so those add up too.
 			return nil
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
-			var logs []*report.Hlog
-			for _, path := range args {
-				fh, err := os.Open(path)
-				if err != nil {
-					return setupErr(fmt.Errorf("merge: %w", err))
-				}
-				lg, err := report.ReadHlog(fh, path)
-				fh.Close()
-				if err != nil {
-					return usageErr("merge: %v", err)
-				}
-				logs = append(logs, lg)
+			thresholds, err := failOn.parse()
+			if err != nil {
+				return err
+			}
+			logs, err := readHlogs(args)
+			if err != nil {
+				return err
 			}
 			res, m, err := report.MergeHlogs(logs, window)
 			if err != nil {
@@ -57,6 +54,7 @@ counters (transactions, failures, bytes, status codes), so those add up too.
 			}
 			rp := report.New(res, version, 0)
 			rp.Merged = m
+			thresholdsOK := rp.CheckThresholds(thresholds)
 			var errs []error
 			if jsonFile != "" {
 				if err := report.WriteFileAtomic(jsonFile, rp.WriteJSON); err != nil {
@@ -71,11 +69,34 @@ counters (transactions, failures, bytes, status codes), so those add up too.
 			if err := errors.Join(errs...); err != nil {
 				return setupErr(err)
 			}
+			if !thresholdsOK {
+				return a.assertionFailed(rp, false)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().BoolVarP(&jsonOut, "json-output", "j", false, "the combined report as JSON on stdout")
 	cmd.Flags().StringVar(&jsonFile, "json", "", "also write the JSON report to this file")
 	cmd.Flags().DurationVar(&window, "window", time.Second, "timeline window")
+	failOn.register(cmd.Flags())
 	return cmd
+}
+
+// readHlogs reads interval logs: an unreadable file cannot start the merge
+// (exit 3), a malformed one is a usage error (exit 2).
+func readHlogs(paths []string) ([]*report.Hlog, error) {
+	var logs []*report.Hlog
+	for _, path := range paths {
+		fh, err := os.Open(path)
+		if err != nil {
+			return nil, setupErr(fmt.Errorf("merge: %w", err))
+		}
+		lg, err := report.ReadHlog(fh, path)
+		fh.Close()
+		if err != nil {
+			return nil, usageErr("merge: %v", err)
+		}
+		logs = append(logs, lg)
+	}
+	return logs, nil
 }

@@ -107,6 +107,10 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 		fmt.Fprintf(a.stdout, "loadgen %s\n", version)
 		return nil
 	}
+	thresholds, err := f.failOn.parse()
+	if err != nil {
+		return err
+	}
 	s, err := a.settings(fs, f, args)
 	if err != nil {
 		return err
@@ -180,17 +184,19 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 			rp.EndedBy = endedBy
 		}
 	}
+	thresholdsOK := rp.CheckThresholds(thresholds)
 	if err := a.emit(s, rp); err != nil {
 		return err
 	}
 	if perfErr != nil {
 		return perfErr
 	}
+	alarmFailed := f.alarm.untilAlarm && (verdict == nil || !verdict.Fired)
 	switch {
 	case ctx.Err() != nil:
 		return &quietExit{exitInterrupted}
-	case f.alarm.untilAlarm && (verdict == nil || !verdict.Fired):
-		return &quietExit{exitAlarm}
+	case alarmFailed || !thresholdsOK:
+		return a.assertionFailed(rp, alarmFailed)
 	}
 	return nil
 }

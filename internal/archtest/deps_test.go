@@ -35,8 +35,8 @@ func under(prefix string) func(string) bool {
 }
 
 var rules = []rule{
-	{"the engine, the crawler and the report know nothing of AWS: loadgen, crawl and report import no github.com/aws/... package",
-		is("loadgen", "crawl", "report"), under("github.com/aws/")},
+	{"the engine, the crawler, the report and the comparison know nothing of AWS: loadgen, crawl, report and compare import no github.com/aws/... package",
+		is("loadgen", "crawl", "report", "compare"), under("github.com/aws/")},
 	{"the AWS side never imports the engine: verify and stackurl do not import loadgen (or report, which does)",
 		is("verify", "stackurl"), is("loadgen", "report")},
 	{"nothing imports the command line: no package depends on cmd/...",

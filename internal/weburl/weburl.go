@@ -21,6 +21,9 @@ func Parse(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, errors.New("empty URL")
 	}
+	if strings.ContainsAny(raw, " \t\r\n") {
+		return nil, fmt.Errorf("invalid URL %q: contains white space (escape it as %%20)", Redact(raw))
+	}
 	if !strings.Contains(raw, "://") {
 		raw = "http://" + raw
 	}

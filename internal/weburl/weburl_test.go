@@ -24,7 +24,7 @@ func TestParseCanonicalForm(t *testing.T) {
 			t.Errorf("Parse(%q) = %v, %v; want %s", in, u, err, want)
 		}
 	}
-	for _, bad := range []string{"", "  ", "ftp://h", "http://", "http://:80", "http://h:99999", "http://a b/", "http://u:secret@h:bad/"} {
+	for _, bad := range []string{"", "  ", "0? #", "http://h/a b", "ftp://h", "http://", "http://:80", "http://h:99999", "http://a b/", "http://u:secret@h:bad/"} {
 		if u, err := Parse(bad); err == nil {
 			t.Errorf("Parse(%q) = %v, want an error", bad, u)
 		} else if strings.Contains(err.Error(), "secret") {

@@ -41,7 +41,7 @@ type Result struct {
 	Stages []StageResult
 	// StageCount is len(Options.Stages).
 	StageCount int
-	// Timeline is the load over time: a sample at the start, every second
+	// Timeline is the load over time: a sample at the start, every 250 ms
 	// and at the end.
 	Timeline []LoadSample
 

@@ -18,8 +18,11 @@ import (
 type StageResult struct {
 	Stage      int           // 1-based, into Options.Stages
 	Start, End time.Duration // offsets from Result.Start
-	From, To   float64       // the target level at the stage's start and end
-	Hold       bool
+	// Length is how long the stage was in force: End - Start, but in the
+	// open model the last stage's ends with the schedule, before the drain.
+	Length   time.Duration
+	From, To float64 // the target level at the stage's start and end
+	Hold     bool
 	// Users is the mean number of users running (not waiting) over the stage.
 	Users float64
 	// Transactions, Failed and HTTPErrors are as in Result.
@@ -34,7 +37,7 @@ type StageResult struct {
 // Rate is the stage's achieved rate: scheduled requests sent per second in
 // the open model, transactions per second in the closed model.
 func (s *StageResult) Rate(open bool) float64 {
-	d := (s.End - s.Start).Seconds()
+	d := s.Length.Seconds()
 	if d <= 0 {
 		return 0
 	}
@@ -52,8 +55,9 @@ type LoadSample struct {
 	Transactions int64         // completed since the start
 }
 
-// timelineEvery is how often Run samples the load timeline.
-const timelineEvery = time.Second
+// timelineEvery is how often Run samples the load timeline (about 14 MB
+// a day).
+const timelineEvery = 250 * time.Millisecond
 
 // checkStages validates Options.Stages in New.
 func checkStages(o *Options) error {
@@ -117,16 +121,17 @@ func (r *Runner) startPace() {
 // of the next thing to do.
 func (r *Runner) step(now time.Duration) (started int, next time.Duration) {
 	p := &r.pace
-	p.userSecs += float64(r.running.Load()) * (now - p.lastAt).Seconds()
-	p.lastAt = now
 	closed := r.shaped && !r.rate
 	if closed && !r.stopped.Load() {
 		started = r.setUsers(min(max(r.shape.users(now), 0), len(r.users)))
 	}
 	for p.span >= 0 && p.span+1 < len(r.shape.spans) && now >= r.shape.spans[p.span+1].start {
-		r.closeStage(r.shape.spans[p.span+1].start)
+		b := r.shape.spans[p.span+1].start
+		r.integrate(b)
+		r.closeStage(b)
 		p.span++
 	}
+	r.integrate(now)
 	if now >= p.nextSample {
 		r.sample(now)
 		p.nextSample = now.Truncate(timelineEvery) + timelineEvery
@@ -146,14 +151,23 @@ func (r *Runner) step(now time.Duration) (started int, next time.Duration) {
 // finishPace closes the last stage's accounts and samples the end.
 func (r *Runner) finishPace(end time.Duration) {
 	p := &r.pace
-	p.userSecs += float64(r.running.Load()) * (end - p.lastAt).Seconds()
-	p.lastAt = end
+	r.integrate(end)
 	if p.span >= 0 {
 		r.closeStage(end)
 		p.span = -1
 	}
 	if n := len(p.timeline); n == 0 || p.timeline[n-1].At < end {
 		r.sample(end)
+	}
+}
+
+// integrate adds the users running, as now, over the time since the last
+// call up to offset at, to the open stage's user-seconds.
+func (r *Runner) integrate(at time.Duration) {
+	p := &r.pace
+	if at > p.lastAt {
+		p.userSecs += float64(r.running.Load()) * (at - p.lastAt).Seconds()
+		p.lastAt = at
 	}
 }
 
@@ -223,7 +237,7 @@ func (r *Runner) closeStage(end time.Duration) {
 	p := &r.pace
 	sp := &r.shape.spans[p.span]
 	st := &r.opts.Stages[sp.stage]
-	sr := StageResult{Stage: sp.stage + 1, Start: sp.start, End: end, From: sp.from, To: sp.to, Hold: st.Hold,
+	sr := StageResult{Stage: sp.stage + 1, Start: sp.start, End: end, Length: end - sp.start, From: sp.from, To: sp.to, Hold: st.Hold,
 		Latency: hdrhistogram.New(1, r.highest, 3)}
 	p.lat.next(r.active(), func(u *user) *counter { return u.hist }, sr.Latency)
 	c := r.counts()
@@ -235,6 +249,7 @@ func (r *Runner) closeStage(end time.Duration) {
 	p.userSecs = 0
 	if r.rate {
 		cut := min(end, r.schedEnd)
+		sr.Length = max(cut-sp.start, 0)
 		sr.Scheduled = scheduledBefore(r.shape, cut) - scheduledBefore(r.shape, sp.start)
 	}
 	p.stages = append(p.stages, sr)
@@ -263,8 +278,8 @@ type Load struct {
 	// (Open).
 	Target float64
 	Open   bool
-	// Users is how many users were running (not waiting) at the timeline
-	// sample nearest the moment.
+	// Users is how many users were running (not waiting) then,
+	// interpolated between the timeline's samples and rounded.
 	Users int
 	// Rate is the transactions completed per second over the window that
 	// starts at the moment (the last second of the run when the window
@@ -299,8 +314,9 @@ func (res *Result) LoadAt(t time.Time, window time.Duration) (l Load, ok bool) {
 		i--
 	}
 	l.Target, l.Users = tl[i].Target, tl[i].Users
-	if i+1 < len(tl) && tl[i+1].At-off < off-tl[i].At {
-		l.Users = tl[i+1].Users
+	if i+1 < len(tl) && tl[i+1].At > tl[i].At {
+		f := (off - tl[i].At).Seconds() / (tl[i+1].At - tl[i].At).Seconds()
+		l.Users = int(math.Round(float64(tl[i].Users) + f*float64(tl[i+1].Users-tl[i].Users)))
 	}
 	if res.shape != nil {
 		var idx int
@@ -310,8 +326,8 @@ func (res *Result) LoadAt(t time.Time, window time.Duration) (l Load, ok bool) {
 		}
 	}
 	a, b := off, min(off+max(window, time.Millisecond), end)
-	if b-a < timelineEvery/2 {
-		a = max(b-timelineEvery, 0)
+	if b-a < 500*time.Millisecond {
+		a = max(b-time.Second, 0)
 	}
 	if b > a {
 		l.Rate = (txnsAt(tl, b) - txnsAt(tl, a)) / (b - a).Seconds()

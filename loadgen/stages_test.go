@@ -142,20 +142,22 @@ func TestClosedRampAtTheServer(t *testing.T) {
 	o.Users, o.Stages, o.Timeout = 0, stages, 5*time.Second
 	var ivs []Interval
 	o.Interval, o.OnInterval = 250*time.Millisecond, func(iv Interval) { ivs = append(ivs, iv) }
-	r, err := New([]Target{{URL: g.URL}}, o)
-	if err != nil {
-		t.Fatal(err)
+	var res *Result
+	var samples []gaugeSample
+	var arrivals []time.Time
+	calmly(t, func() {
+		ivs = nil
+		g.mu.Lock()
+		g.arrivals = nil
+		g.mu.Unlock()
+		stop := g.watch()
+		res = run(t, g.URL, o)
+		samples, arrivals = stop(), g.arrivalTimes()
+	})
+	if res.Failed != 0 || int64(len(arrivals)) != res.Transactions || res.Users != 12 || res.Reason != "duration" {
+		t.Fatalf("failed %d, server saw %d of %d transactions, users %d, ended by %s", res.Failed, len(arrivals), res.Transactions, res.Users, res.Reason)
 	}
-	stop := g.watch()
-	res, err := r.Run(context.Background())
-	samples := stop()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Failed != 0 || int64(len(g.arrivalTimes())) != res.Transactions || res.Users != 12 || res.Reason != "duration" {
-		t.Fatalf("failed %d, server saw %d of %d transactions, users %d, ended by %s", res.Failed, len(g.arrivalTimes()), res.Transactions, res.Users, res.Reason)
-	}
-	sh := r.shape
+	sh := res.shape
 	bad, n := 0, 0
 	for _, s := range samples {
 		off := s.at.Sub(res.Start)
@@ -219,7 +221,7 @@ func TestClosedRampAtTheServer(t *testing.T) {
 		t.Errorf("LoadAt(2s) = %+v", l)
 	}
 	seen := 0
-	for _, at := range g.arrivalTimes() {
+	for _, at := range arrivals {
 		if off := at.Sub(res.Start) + 20*time.Millisecond; off >= 2*time.Second && off < 3*time.Second {
 			seen++
 		}
@@ -240,30 +242,15 @@ func TestOpenRampAtTheServer(t *testing.T) {
 	}
 	o := DefaultOptions()
 	o.Users, o.Rate, o.Stages = 20, 100, stages
-	// The claim holds while the machine keeps the schedule: on a machine so
-	// busy that a send went out more than 25 ms late, run again (3 tries).
 	var res *Result
 	var arrivals []time.Time
-	for try := 1; ; try++ {
+	calmly(t, func() {
 		g.mu.Lock()
 		g.arrivals = nil
 		g.mu.Unlock()
-		r, err := New([]Target{{URL: g.URL}}, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res, err = r.Run(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		res = run(t, g.URL, o)
 		arrivals = g.arrivalTimes()
-		if res.Rate.MaxLag <= 25*time.Millisecond {
-			break
-		}
-		t.Logf("try %d: a send went out %v late (busy machine)", try, res.Rate.MaxLag)
-		if try == 3 {
-			t.Fatalf("the schedule was not kept in %d tries (max lag %v)", try, res.Rate.MaxLag)
-		}
-	}
+	})
 	perSec := map[int]int{}
 	for _, at := range arrivals {
 		perSec[int(at.Sub(res.Start)/time.Second)]++
@@ -298,18 +285,14 @@ func TestOpenRampStallStaysHonest(t *testing.T) {
 	}
 	o := DefaultOptions()
 	o.Users, o.Rate, o.Stages = 4, 100, stages
-	r, err := New([]Target{{URL: g.URL}}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	begin := time.Now()
-	g.mu.Lock()
-	g.stallFrom, g.stallUntil = begin.Add(time.Second), begin.Add(1500*time.Millisecond)
-	g.mu.Unlock()
-	res, err := r.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	var res *Result
+	calmly(t, func() {
+		begin := time.Now()
+		g.mu.Lock()
+		g.stallFrom, g.stallUntil = begin.Add(time.Second), begin.Add(1500*time.Millisecond)
+		g.mu.Unlock()
+		res = run(t, g.URL, o)
+	})
 	// rate(t) = 100 + 200t/3, so the integral is 100t + 100t²/3.
 	due := func(t float64) float64 { return 100*t + 100*t*t/3 }
 	// Due in [1 s, 1.25 s): answered at 1.5 s at the earliest, ≥ 250 ms late.
@@ -333,6 +316,58 @@ func TestOpenRampStallStaysHonest(t *testing.T) {
 		t.Errorf("rate %+v, failed %d", *res.Rate, res.Failed)
 	}
 	checkStagesAddUp(t, res)
+}
+
+// run runs one load against url.
+func run(t *testing.T, url string, o Options) *Result {
+	t.Helper()
+	r, err := New([]Target{{URL: url}}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// calmly runs attempt while a probe watches how late the scheduler wakes a
+// sleeping goroutine. The open model's timing claims (a schedule kept to
+// 2 %, latency from the intended time) are about loadgen, not about a
+// machine so busy that a 2 ms sleep overshoots by 25 ms: such an attempt is
+// run again, up to 3 times, and the checks that follow judge the last.
+func calmly(t *testing.T, attempt func()) {
+	t.Helper()
+	for try := 1; ; try++ {
+		stop := make(chan struct{})
+		worst := make(chan time.Duration)
+		go func() {
+			var w time.Duration
+			for {
+				select {
+				case <-stop:
+					worst <- w
+					return
+				default:
+				}
+				at := time.Now()
+				time.Sleep(2 * time.Millisecond)
+				w = max(w, time.Since(at)-2*time.Millisecond)
+			}
+		}()
+		attempt()
+		close(stop)
+		late := <-worst
+		if late <= 25*time.Millisecond {
+			return
+		}
+		if try == 3 {
+			t.Logf("try %d: the scheduler woke a goroutine %v late: a busy machine, judged anyway", try, late)
+			return
+		}
+		t.Logf("try %d: the scheduler woke a goroutine %v late: a busy machine, again", try, late)
+	}
 }
 
 // countBelow is how many of h's values are below us microseconds.

@@ -57,6 +57,7 @@ func (rp *Report) WriteText(w io.Writer) error {
 			f("  first %s:\t%s\n", k, s)
 		}
 	}
+	b.WriteString(rp.stagesText())
 	if rp.Alarm != nil {
 		b.WriteString(rp.Alarm.Text())
 	}

@@ -76,6 +76,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.Var(protocol{&o.Protocol}, "protocol", "HTTP/1.1 or HTTP/1.0")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed for internet mode and delays (0: random)")
 	f.perf.register(fs)
+	registerStages(fs, o)
 	f.failOn.register(fs)
 	f.crawl.register(fs, true)
 	fs.BoolVar(&f.parser, "parser", false, "siege's HTML parser: fetch each HTML page's images, stylesheets and scripts (same origin) as the same user")

@@ -273,7 +273,8 @@ func (r *Runner) sample(at time.Duration) {
 
 // Load is the load at one moment of a run (Result.LoadAt).
 type Load struct {
-	Offset time.Duration // from Result.Start
+	// Offset is the moment's, from Result.Start (negative before it).
+	Offset time.Duration
 	// Target is the level in force: users, or requests/s in the open model
 	// (Open).
 	Target float64
@@ -281,15 +282,15 @@ type Load struct {
 	// Users is how many users were running (not waiting) then,
 	// interpolated between the timeline's samples and rounded.
 	Users int
-	// Rate is the transactions completed per second over the window that
-	// starts at the moment (the last second of the run when the window
-	// lies past its end).
+	// Rate is the transactions completed per second over the part of the
+	// window starting at the moment that lies within the run (its last
+	// second when that part is shorter than half a second).
 	Rate float64
 	// Stage is the stage in force (1-based) of Stages in the shape; both 0
 	// without stages.
 	Stage, Stages int
 	// Outside is set when the moment fell before the start or after the end
-	// of the run; Offset is then clamped to it.
+	// of the run; the figures are then the run's at its start (end).
 	Outside bool
 }
 
@@ -303,12 +304,9 @@ func (res *Result) LoadAt(t time.Time, window time.Duration) (l Load, ok bool) {
 		return Load{}, false
 	}
 	end := tl[len(tl)-1].At
-	off := t.Sub(res.Start)
-	if off < 0 || off > end {
-		l.Outside = true
-		off = min(max(off, 0), end)
-	}
-	l.Offset, l.Open = off, res.Rate != nil
+	l.Offset, l.Open = t.Sub(res.Start), res.Rate != nil
+	off := min(max(l.Offset, 0), end)
+	l.Outside = off != l.Offset
 	i := len(tl) - 1
 	for i > 0 && tl[i].At > off {
 		i--
@@ -325,7 +323,8 @@ func (res *Result) LoadAt(t time.Time, window time.Duration) (l Load, ok bool) {
 			l.Stage, l.Stages = idx+1, res.shape.n
 		}
 	}
-	a, b := off, min(off+max(window, time.Millisecond), end)
+	// The rate over the window's part within the run.
+	a, b := off, min(max(l.Offset+max(window, time.Millisecond), 0), end)
 	if b-a < 500*time.Millisecond {
 		a = max(b-time.Second, 0)
 	}

@@ -124,8 +124,9 @@ type Capacity struct {
 	Rate   float64 `json:"rate"`
 	Stage  int     `json:"stage,omitempty"`
 	Stages int     `json:"stages,omitempty"`
-	// Outside is set when the period began before the load started (or
-	// after it ended): the figures are then the load's at its start (end).
+	// Outside is set when the period began before the load started (Offset
+	// < 0) or after it ended: Target and Users are then the load's at its
+	// start (end), and Rate is over the part of the period under load.
 	Outside bool `json:"outside,omitempty"`
 }
 
@@ -141,14 +142,20 @@ func (c *Capacity) text() string {
 	if c.Unit != "users" {
 		load = fmt.Sprintf("%s req/s scheduled (%s req/s completed, %d users)", group(c.Target), group(c.Rate), c.Users)
 	}
-	s := fmt.Sprintf("the breaching %s began at %s, at %s", what, at.Local().Format("15:04:05"), load)
+	stage := ""
 	if c.Stages > 0 {
-		s += fmt.Sprintf(" (stage %d of %d)", c.Stage, c.Stages)
+		stage = fmt.Sprintf(" (stage %d of %d)", c.Stage, c.Stages)
 	}
-	if c.Outside {
-		s += ", outside the load (the figures are its start's or end's)"
+	began := fmt.Sprintf("the breaching %s began at %s", what, at.Local().Format("15:04:05"))
+	switch {
+	case c.Outside && c.Offset < 0:
+		// The datapoint includes time before the load: what the load did in
+		// the rest of the period is all there is to say.
+		return fmt.Sprintf("%s, %.1f s before the load started; in the rest of it the load reached %s%s", began, -c.Offset, load, stage)
+	case c.Outside:
+		return fmt.Sprintf("%s, after the load ended (at %s%s)", began, load, stage)
 	}
-	return s
+	return fmt.Sprintf("%s, at %s%s", began, load, stage)
 }
 
 // group renders a number with thousands separators and no decimals

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,6 +19,7 @@ import (
 	"github.com/loadgen/loadgen/internal/awscfg"
 	"github.com/loadgen/loadgen/internal/awslocal"
 	"github.com/loadgen/loadgen/internal/demoapp"
+	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/verify"
 )
 
@@ -33,6 +35,8 @@ type demoFlags struct {
 	alarmTimeout time.Duration
 	publishEvery time.Duration
 	jsonFile     string
+	stages       string
+	rate         float64
 }
 
 // The demo's fixed names: the workshop's.
@@ -74,7 +78,9 @@ func (a *app) demoCommand() *cobra.Command {
 
 With --serve it does steps 1 and 2 and waits, so you can practise the workshop by hand.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.runDemo(cmd.Context(), d) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runDemo(cmd.Context(), d, cmd.Flags().Changed("concurrent"))
+		},
 	}
 	fs := cmd.Flags()
 	fs.BoolVar(&d.serve, "serve", false, "start the local AWS endpoint and the site, print how to use them, and wait for Ctrl+C")
@@ -84,12 +90,22 @@ With --serve it does steps 1 and 2 and waits, so you can practise the workshop b
 	fs.DurationVar(&d.alarmTimeout, "alarm-timeout", 2*time.Minute, "fail if the alarm has not fired by then")
 	fs.DurationVar(&d.publishEvery, "publish-every", 2*time.Second, "how often the site publishes its CPU metrics")
 	fs.StringVar(&d.jsonFile, "json", "", "also write the load's JSON report here")
+	fs.Float64Var(&d.rate, "rate", 0, "open model (loadgen --rate): requests/s, the first level of --stages")
+	fs.StringVar(&d.stages, "stages", "", "shape the load (loadgen --stages), e.g. 60s:200,30s:+200: the report names the load at which the alarm's first breaching period began")
 	return cmd
 }
 
-func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
+func (a *app) runDemo(ctx context.Context, d *demoFlags, usersGiven bool) error {
 	if d.users < 1 || d.period < 1 || d.poll < time.Second {
 		return usageErr("demo: --concurrent and --period must be at least 1 and --poll at least 1s")
+	}
+	if d.rate < 0 || math.IsNaN(d.rate) || math.IsInf(d.rate, 0) {
+		return usageErr("demo: --rate: want requests per second > 0, got %v", d.rate)
+	}
+	if d.stages != "" {
+		if _, err := loadgen.ParseStages(d.stages); err != nil {
+			return usageErr("demo: --stages: %v", err)
+		}
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -153,10 +169,7 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 	}
 
 	// 3. The real thing, as a user would type it.
-	args := []string{"-c", strconv.Itoa(d.users), "--until-alarm", "--poll", d.poll.String(), "--alarm-timeout", d.alarmTimeout.String()}
-	if d.jsonFile != "" {
-		args = append(args, "--json", d.jsonFile)
-	}
+	args := demoLoadArgs(d, usersGiven)
 	say("running: loadgen %s", strings.Join(args, " "))
 	load := exec.Command(exe, args...)
 	load.Env = env
@@ -209,4 +222,25 @@ func cfgWithStatic(cfg aws.Config) aws.Config {
 		return aws.Credentials{AccessKeyID: "demo", SecretAccessKey: "demo", Source: "loadgen demo"}, nil
 	})
 	return cfg
+}
+
+// demoLoadArgs is the load's command line: the workshop's -c 200
+// --until-alarm, with --rate and --stages passed through (a closed-model
+// shape starts from 0 users unless -c is given).
+func demoLoadArgs(d *demoFlags, usersGiven bool) []string {
+	var args []string
+	if d.stages == "" || usersGiven || d.rate > 0 {
+		args = append(args, "-c", strconv.Itoa(d.users))
+	}
+	if d.rate > 0 {
+		args = append(args, "--rate", strconv.FormatFloat(d.rate, 'f', -1, 64))
+	}
+	if d.stages != "" {
+		args = append(args, "--stages", d.stages)
+	}
+	args = append(args, "--until-alarm", "--poll", d.poll.String(), "--alarm-timeout", d.alarmTimeout.String())
+	if d.jsonFile != "" {
+		args = append(args, "--json", d.jsonFile)
+	}
+	return args
 }

@@ -111,5 +111,12 @@ func capacityReport(v verify.Verdict, res *loadgen.Result) *report.Capacity {
 	if l.Open {
 		c.Unit = "req/s"
 	}
+	if l.Outside && l.Offset < 0 {
+		// The period began before the load: the level the load reached by
+		// the period's end is what crossed the threshold.
+		if e, ok := res.LoadAt(v.Breach.Start.Add(v.Breach.Period), 0); ok {
+			c.Target, c.Users, c.Stage = e.Target, e.Users, e.Stage
+		}
+	}
 	return c
 }

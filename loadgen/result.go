@@ -113,6 +113,9 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 		if r.schedTotal > 0 {
 			rr.Scheduled = min(rr.Scheduled, r.schedTotal)
 		}
+		if r.shaped {
+			cut = r.scheduleCut(res.Elapsed)
+		}
 		switch {
 		case r.shaped && cut > 0:
 			// The target is the schedule's mean rate; achieved, what was sent

@@ -248,11 +248,21 @@ func (r *Runner) closeStage(end time.Duration) {
 	}
 	p.userSecs = 0
 	if r.rate {
-		cut := min(end, r.schedEnd)
+		cut := r.scheduleCut(end)
 		sr.Length = max(cut-sp.start, 0)
 		sr.Scheduled = scheduledBefore(r.shape, cut) - scheduledBefore(r.shape, sp.start)
 	}
 	p.stages = append(p.stages, sr)
+}
+
+// scheduleCut is where the open model's schedule ended, for a run that
+// ended at offset end: at its planned end when every send time was taken
+// (the users then leave before it), else at end.
+func (r *Runner) scheduleCut(end time.Duration) time.Duration {
+	if k := r.slot.Load(); k > 0 && r.plannedAt(k-1) >= r.schedEnd {
+		return r.schedEnd
+	}
+	return min(end, r.schedEnd)
 }
 
 // scheduledBefore is how many send times the open model's schedule holds

@@ -336,7 +336,7 @@ func run(t *testing.T, url string, o Options) *Result {
 // sleeping goroutine. The open model's timing claims (a schedule kept to
 // 2 %, latency from the intended time) are about loadgen, not about a
 // machine so busy that a 2 ms sleep overshoots by 25 ms: such an attempt is
-// run again, up to 3 times, and the checks that follow judge the last.
+// run again, up to 4 times, and the checks that follow judge the last.
 func calmly(t *testing.T, attempt func()) {
 	t.Helper()
 	for try := 1; ; try++ {
@@ -362,7 +362,7 @@ func calmly(t *testing.T, attempt func()) {
 		if late <= 25*time.Millisecond {
 			return
 		}
-		if try == 3 {
+		if try == 4 {
 			t.Logf("try %d: the scheduler woke a goroutine %v late: a busy machine, judged anyway", try, late)
 			return
 		}

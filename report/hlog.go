@@ -62,6 +62,7 @@ func (hw *HlogWriter) WriteInterval(iv loadgen.Interval) error {
 			return err
 		}
 	}
+	hw.level(iv)
 	return hw.w.Flush()
 }
 
@@ -137,7 +138,9 @@ type Hlog struct {
 	Name      string
 	Start     time.Time // the StartTime line, or the first interval's start
 	Intervals []HlogInterval
-	totals    *hlogTotals
+	// Levels are the load's level per interval (loadgen logs only).
+	Levels []HlogLevel
+	totals *hlogTotals
 }
 
 // HlogInterval is one interval line, on absolute time.
@@ -174,6 +177,13 @@ func ReadHlog(r io.Reader, name string) (*Hlog, error) {
 				return nil, fmt.Errorf("%s:%d: BaseTime: %w", name, n, err)
 			}
 			baseSec, haveBase = v, true
+			continue
+		case strings.HasPrefix(line, levelPrefix) && strings.HasSuffix(line, "]"):
+			l, err := parseLevel(line[len(levelPrefix):len(line)-1], baseSec)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: loadgen level: %w", name, n, err)
+			}
+			lg.Levels = append(lg.Levels, l)
 			continue
 		case strings.HasPrefix(line, totalsPrefix) && strings.HasSuffix(line, "]"):
 			var t hlogTotals

@@ -286,6 +286,7 @@ func FuzzReadHlog(f *testing.F) {
 	f.Add("Tag=uncorrected,0.5,1.0,0.1," + string(payload) + "\n#[loadgen-totals: {\"transactions\":1}]\n")
 	f.Add("\"StartTimestamp\",\"Interval_Length\"\n# comment\n1,2,3,HISTFAAAA\n")
 	f.Add("Tag=,1,2,3,x\n")
+	f.Add("0.000,1.000,1.234," + string(payload) + "\n#[loadgen-level: start=0.000 length=1.000 target=12.5 stage=2]\n#[loadgen-level: start=x]\n")
 	f.Add("#[StartTime: 99999999999999999999]\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		lg, err := ReadHlog(strings.NewReader(s), "fuzz")

@@ -35,6 +35,9 @@ type TimelinePoint struct {
 	P50     float64 `json:"p50_ms"`
 	P99     float64 `json:"p99_ms"`
 	Max     float64 `json:"max_ms"`
+	// Target is the load's level in the window, added over the logs
+	// (users, or requests/s in the open model); absent when no log has it.
+	Target *float64 `json:"target,omitempty"`
 }
 
 // MergeHlogs adds interval logs from several runs, typically on several
@@ -152,6 +155,7 @@ func MergeHlogs(logs []*Hlog, window time.Duration) (*loadgen.Result, *Merged, e
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	targets, haveTargets := windowTargets(logs, start, window)
 	for _, k := range keys {
 		w := windows[k]
 		at := start.Add(time.Duration(k) * window)
@@ -160,6 +164,10 @@ func MergeHlogs(logs []*Hlog, window time.Duration) (*loadgen.Result, *Merged, e
 			Count: w.TotalCount(), Rate: round(float64(w.TotalCount())/window.Seconds(), 2),
 			P50: pct(w, 50), P99: pct(w, 99), Max: round(float64(w.Max())/1000, 3),
 		})
+		if haveTargets {
+			v := round(targets[k], 2)
+			m.Timeline[len(m.Timeline)-1].Target = &v
+		}
 	}
 	return res, m, nil
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +94,53 @@ func TestCapacityText(t *testing.T) {
 		Capacity: &Capacity{BreachStart: at.Format(time.RFC3339Nano), Period: 60, Target: 140, Unit: "users", Users: 140, Rate: 3400}}
 	if want := "Capacity:\t\tALARM at " + at.Add(70*time.Second).Local().Format("15:04:05") + "; the breaching minute began at " + local; !strings.Contains(a.Text(), want) {
 		t.Errorf("alarm text:\n%s\nwant %q", a.Text(), want)
+	}
+}
+
+// TestHlogCarriesTheLevel: a shaped run's interval log has the level of
+// each interval; read back, and merged from two runs at once, the levels add
+// up on the time axis.
+func TestHlogCarriesTheLevel(t *testing.T) {
+	base := server(t)
+	stages, err := loadgen.ParseStages("600ms:6,400ms:+6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := options(0, 0)
+	o.Internet, o.Stages, o.Interval = false, stages, 200*time.Millisecond
+	targets := []loadgen.Target{{Method: "GET", URL: base + "/"}}
+	var logs [2][]byte
+	done := make(chan struct{})
+	go func() { defer close(done); _, logs[1] = runWithLog(t, targets, o) }()
+	res, log := runWithLog(t, targets, o)
+	<-done
+	logs[0] = log
+	lg, err := ReadHlog(bytes.NewReader(logs[0]), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lg.Levels) < 4 || len(lg.Levels) != len(lg.Intervals) {
+		t.Fatalf("%d levels for %d intervals:\n%s", len(lg.Levels), len(lg.Intervals), logs[0])
+	}
+	for _, l := range lg.Levels {
+		mid := l.Start.Add(l.End.Sub(l.Start) / 2).Sub(res.Start)
+		want := 6 * min(mid.Seconds()/0.6, 1) // the mean of a linear ramp is its value at the middle
+		end := l.End.Sub(res.Start) // the stage is the one in force at the end (times are to the ms)
+		nearBoundary := end > 595*time.Millisecond && end < 605*time.Millisecond
+		if math.Abs(l.Target-want) > 0.2 || (!nearBoundary && (end < 600*time.Millisecond) != (l.Stage == 1)) || l.Stage < 1 {
+			t.Errorf("level %+v at %v, want %.2f", l, mid, want)
+		}
+	}
+	lb, err := ReadHlog(bytes.NewReader(logs[1]), "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, m, err := MergeHlogs([]*Hlog{lg, lb}, 500*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// [0.5 s, 1 s): the intervals starting at 0.6 and 0.8 s of both runs.
+	if hold := m.Timeline[1]; hold.Target == nil || math.Abs(*hold.Target-12) > 0.5 {
+		t.Errorf("merged: the hold of both runs should be 12 users: %+v", m.Timeline)
 	}
 }

@@ -125,7 +125,7 @@ func TestHlogCarriesTheLevel(t *testing.T) {
 	for _, l := range lg.Levels {
 		mid := l.Start.Add(l.End.Sub(l.Start) / 2).Sub(res.Start)
 		want := 6 * min(mid.Seconds()/0.6, 1) // the mean of a linear ramp is its value at the middle
-		end := l.End.Sub(res.Start) // the stage is the one in force at the end (times are to the ms)
+		end := l.End.Sub(res.Start)           // the stage is the one in force at the end (times are to the ms)
 		nearBoundary := end > 595*time.Millisecond && end < 605*time.Millisecond
 		if math.Abs(l.Target-want) > 0.2 || (!nearBoundary && (end < 600*time.Millisecond) != (l.Stage == 1)) || l.Stage < 1 {
 			t.Errorf("level %+v at %v, want %.2f", l, mid, want)

@@ -104,28 +104,8 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 			}
 		}
 	}
-	if rr := res.Rate; rr != nil {
-		cut := res.Elapsed
-		if r.schedEnd > 0 {
-			cut = min(cut, r.schedEnd)
-		}
-		rr.Scheduled = int64(math.Ceil(cut.Seconds()*rr.Target - 1e-9))
-		if r.schedTotal > 0 {
-			rr.Scheduled = min(rr.Scheduled, r.schedTotal)
-		}
-		if r.shaped {
-			cut = r.scheduleCut(res.Elapsed)
-		}
-		switch {
-		case r.shaped && cut > 0:
-			// The target is the schedule's mean rate; achieved, what was sent
-			// over the same time.
-			rr.Scheduled = scheduledBefore(r.shape, cut)
-			rr.Target = r.shape.integral(cut) / cut.Seconds()
-			rr.Achieved = float64(rr.Sent) / cut.Seconds()
-		case rr.Sent > 0:
-			rr.Achieved = float64(rr.Sent) / (lastSend.Seconds() + 1/rr.Target)
-		}
+	if res.Rate != nil {
+		r.scheduleResult(res.Rate, res.Elapsed, lastSend)
 	}
 	switch {
 	case outer.Err() != nil:
@@ -137,6 +117,32 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 		res.Reason = "reps"
 	}
 	return res
+}
+
+// scheduleResult fills in how the open model's schedule was kept, for a
+// run of elapsed whose last scheduled request went out at lastSend.
+func (r *Runner) scheduleResult(rr *RateResult, elapsed, lastSend time.Duration) {
+	cut := elapsed
+	if r.schedEnd > 0 {
+		cut = min(cut, r.schedEnd)
+	}
+	rr.Scheduled = int64(math.Ceil(cut.Seconds()*rr.Target - 1e-9))
+	if r.schedTotal > 0 {
+		rr.Scheduled = min(rr.Scheduled, r.schedTotal)
+	}
+	if r.shaped {
+		cut = r.scheduleCut(elapsed)
+	}
+	switch {
+	case r.shaped && cut > 0:
+		// The target is the schedule's mean rate; achieved, what was sent
+		// over the same time.
+		rr.Scheduled = scheduledBefore(r.shape, cut)
+		rr.Target = r.shape.integral(cut) / cut.Seconds()
+		rr.Achieved = float64(rr.Sent) / cut.Seconds()
+	case rr.Sent > 0:
+		rr.Achieved = float64(rr.Sent) / (lastSend.Seconds() + 1/rr.Target)
+	}
 }
 
 // RateResult is how well the open model kept its schedule.

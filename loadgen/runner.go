@@ -200,14 +200,6 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 			defer c2()
 		}
 	}
-	if r.rate {
-		switch {
-		case r.opts.Once:
-			r.schedTotal = int64(len(r.targets))
-		case r.opts.Reps > 0:
-			r.schedTotal = int64(r.opts.Reps) * int64(r.opts.Users)
-		}
-	}
 	r.prepare(ctx)
 	live := r.startUsers()
 	start := r.start
@@ -288,6 +280,14 @@ func (r *Runner) startUsers() int {
 // prepare sets what users need before the first one starts.
 func (r *Runner) prepare(ctx context.Context) {
 	r.ctx = ctx
+	if r.rate {
+		switch {
+		case r.opts.Once:
+			r.schedTotal = int64(len(r.targets))
+		case r.opts.Reps > 0:
+			r.schedTotal = int64(r.opts.Reps) * int64(r.opts.Users)
+		}
+	}
 	r.users = make([]*user, r.opts.MaxUsers)
 	r.exited = make(chan struct{}, r.opts.MaxUsers)
 	gate := make(chan struct{})

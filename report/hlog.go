@@ -178,13 +178,6 @@ func ReadHlog(r io.Reader, name string) (*Hlog, error) {
 			}
 			baseSec, haveBase = v, true
 			continue
-		case strings.HasPrefix(line, levelPrefix) && strings.HasSuffix(line, "]"):
-			l, err := parseLevel(line[len(levelPrefix):len(line)-1], baseSec)
-			if err != nil {
-				return nil, fmt.Errorf("%s:%d: loadgen level: %w", name, n, err)
-			}
-			lg.Levels = append(lg.Levels, l)
-			continue
 		case strings.HasPrefix(line, totalsPrefix) && strings.HasSuffix(line, "]"):
 			var t hlogTotals
 			if err := json.Unmarshal([]byte(line[len(totalsPrefix):len(line)-1]), &t); err != nil {
@@ -193,6 +186,9 @@ func ReadHlog(r io.Reader, name string) (*Hlog, error) {
 			lg.totals = &t
 			continue
 		case line[0] == '#':
+			if err := lg.readLevel(line, baseSec); err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", name, n, err)
+			}
 			continue
 		}
 		tag := ""

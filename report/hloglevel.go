@@ -35,6 +35,21 @@ func (hw *HlogWriter) level(iv loadgen.Interval) {
 		strconv.FormatFloat(iv.Target, 'f', -1, 64), iv.Stage)
 }
 
+// readLevel adds a comment line to lg.Levels when it is a level line; base
+// is the log's BaseTime in epoch seconds.
+func (lg *Hlog) readLevel(line string, base float64) error {
+	body, ok := strings.CutPrefix(line, levelPrefix)
+	if !ok || !strings.HasSuffix(body, "]") {
+		return nil
+	}
+	l, err := parseLevel(strings.TrimSuffix(body, "]"), base)
+	if err != nil {
+		return fmt.Errorf("loadgen level: %w", err)
+	}
+	lg.Levels = append(lg.Levels, l)
+	return nil
+}
+
 // parseLevel reads the body of a level line; base is the log's BaseTime in
 // epoch seconds.
 func parseLevel(s string, base float64) (HlogLevel, error) {

@@ -96,16 +96,8 @@ With --serve it does steps 1 and 2 and waits, so you can practise the workshop b
 }
 
 func (a *app) runDemo(ctx context.Context, d *demoFlags, usersGiven bool) error {
-	if d.users < 1 || d.period < 1 || d.poll < time.Second {
-		return usageErr("demo: --concurrent and --period must be at least 1 and --poll at least 1s")
-	}
-	if d.rate < 0 || math.IsNaN(d.rate) || math.IsInf(d.rate, 0) {
-		return usageErr("demo: --rate: want requests per second > 0, got %v", d.rate)
-	}
-	if d.stages != "" {
-		if _, err := loadgen.ParseStages(d.stages); err != nil {
-			return usageErr("demo: --stages: %v", err)
-		}
+	if err := d.check(); err != nil {
+		return err
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -222,6 +214,22 @@ func cfgWithStatic(cfg aws.Config) aws.Config {
 		return aws.Credentials{AccessKeyID: "demo", SecretAccessKey: "demo", Source: "loadgen demo"}, nil
 	})
 	return cfg
+}
+
+// check validates the flags before anything starts.
+func (d *demoFlags) check() error {
+	if d.users < 1 || d.period < 1 || d.poll < time.Second {
+		return usageErr("demo: --concurrent and --period must be at least 1 and --poll at least 1s")
+	}
+	if d.rate < 0 || math.IsNaN(d.rate) || math.IsInf(d.rate, 0) {
+		return usageErr("demo: --rate: want requests per second > 0, got %v", d.rate)
+	}
+	if d.stages != "" {
+		if _, err := loadgen.ParseStages(d.stages); err != nil {
+			return usageErr("demo: --stages: %v", err)
+		}
+	}
+	return nil
 }
 
 // demoLoadArgs is the load's command line: the workshop's -c 200

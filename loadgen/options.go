@@ -18,7 +18,7 @@ type ParserFunc func(dst []string, body []byte, page *url.URL) []string
 
 // Options configure a run. The zero value is not useful; see DefaultOptions.
 type Options struct {
-	Users    int           // concurrent simulated users (-c)
+	Users    int           // concurrent simulated users (-c); with Stages in the closed model, the starting level (0 allowed)
 	Reps     int           // requests per user (-r N); 0 = unlimited
 	Once     bool          // -r once: each user runs its slice of the targets once
 	Duration time.Duration // -t; 0 = until cancelled or reps done

@@ -108,6 +108,10 @@ type Interval struct {
 	Latency *hdrhistogram.Histogram
 	// Uncorrected is the latency from the actual send; rate mode only.
 	Uncorrected *hdrhistogram.Histogram
+	// Transactions, Failed (socket failures) and HTTPErrors (4xx/5xx)
+	// count what completed in the interval; over a run they add up to
+	// Result's fields of the same names.
+	Transactions, Failed, HTTPErrors int64
 	// Target is the load's level over the interval (its mean, on a ramp):
 	// users in the closed model, requests/s in the open model. Stage is the
 	// stage in force at the interval's end (1-based into Options.Stages), 0

@@ -35,6 +35,7 @@ type Runner struct {
 	exited chan struct{} // a user's goroutine ended
 	ivLat  *intervals    // with OnInterval: the previous interval boundary's totals
 	ivRaw  *intervals
+	ivCnt  ivCounts // with OnInterval: the previous boundary's counters
 
 	start     time.Time    // Run's start; every time on the hot path is an offset from it
 	started   atomic.Int64 // unix nanos of the start, 0 before Run
@@ -364,6 +365,7 @@ func (r *Runner) collect(from, to time.Time) {
 	if r.ivRaw != nil {
 		r.ivRaw.next(users, func(u *user) *counter { return u.raw }, iv.Uncorrected)
 	}
+	r.ivCnt.next(users, &iv)
 	iv.Target = r.shape.mean(from.Sub(r.start), to.Sub(r.start))
 	if _, i := r.shape.at(to.Sub(r.start)); r.shaped {
 		iv.Stage = i + 1

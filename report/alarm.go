@@ -23,6 +23,8 @@ type Alarm struct {
 	LastValues        []float64     `json:"last_values,omitempty"`
 	Changes           []AlarmChange `json:"changes"`
 	Diagnosis         string        `json:"diagnosis,omitempty"`
+	// Samples are the alarm's metric as polled during the run (see SetSamples).
+	Samples []AlarmSample `json:"samples,omitempty"`
 	// Capacity is the load in force when the alarm's first breaching
 	// datapoint began; absent when the alarm did not fire or its data did
 	// not date the datapoint.

@@ -62,7 +62,7 @@ func (hw *HlogWriter) WriteInterval(iv loadgen.Interval) error {
 			return err
 		}
 	}
-	hw.level(iv)
+	hw.counts(iv)
 	return hw.w.Flush()
 }
 
@@ -138,8 +138,9 @@ type Hlog struct {
 	Name      string
 	Start     time.Time // the StartTime line, or the first interval's start
 	Intervals []HlogInterval
-	// Levels are the load's level per interval (loadgen logs only).
-	Levels []HlogLevel
+	// Counts are loadgen's per-interval counters; empty in logs of other
+	// tools (and of loadgen before they were written).
+	Counts []HlogCounts
 	totals *hlogTotals
 }
 
@@ -178,17 +179,12 @@ func ReadHlog(r io.Reader, name string) (*Hlog, error) {
 			}
 			baseSec, haveBase = v, true
 			continue
-		case strings.HasPrefix(line, totalsPrefix) && strings.HasSuffix(line, "]"):
-			var t hlogTotals
-			if err := json.Unmarshal([]byte(line[len(totalsPrefix):len(line)-1]), &t); err != nil {
-				return nil, fmt.Errorf("%s:%d: loadgen totals: %w", name, n, err)
-			}
-			lg.totals = &t
-			continue
-		case line[0] == '#':
-			if err := lg.readLevel(line, baseSec); err != nil {
+		case strings.HasPrefix(line, "#[loadgen-") && strings.HasSuffix(line, "]"):
+			if err := lg.loadgenLine(line, baseSec); err != nil {
 				return nil, fmt.Errorf("%s:%d: %w", name, n, err)
 			}
+			continue
+		case line[0] == '#':
 			continue
 		}
 		tag := ""
@@ -231,6 +227,26 @@ func ReadHlog(r io.Reader, name string) (*Hlog, error) {
 		lg.Start = secTime(startSec)
 	}
 	return lg, nil
+}
+
+// loadgenLine reads a comment line of loadgen's own: the run's totals or an
+// interval's counts; others are ignored.
+func (lg *Hlog) loadgenLine(line string, baseSec float64) error {
+	switch {
+	case strings.HasPrefix(line, countsPrefix):
+		c, err := parseCounts(line[len(countsPrefix):len(line)-1], baseSec)
+		if err != nil {
+			return fmt.Errorf("loadgen interval counts: %w", err)
+		}
+		lg.Counts = append(lg.Counts, c)
+	case strings.HasPrefix(line, totalsPrefix):
+		var t hlogTotals
+		if err := json.Unmarshal([]byte(line[len(totalsPrefix):len(line)-1]), &t); err != nil {
+			return fmt.Errorf("loadgen totals: %w", err)
+		}
+		lg.totals = &t
+	}
+	return nil
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

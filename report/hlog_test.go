@@ -284,9 +284,10 @@ func FuzzReadHlog(f *testing.F) {
 	payload, _ := h.EncodeV2()
 	f.Add("#[StartTime: 1764000000.000 (seconds since epoch), x]\n#[BaseTime: 1764000000.000 (seconds since epoch)]\n0.000,1.000,1.234," + string(payload) + "\n")
 	f.Add("Tag=uncorrected,0.5,1.0,0.1," + string(payload) + "\n#[loadgen-totals: {\"transactions\":1}]\n")
+	f.Add("0.000,1.000,1.234," + string(payload) + "\n#[loadgen-interval: start=0.000 length=1.000 transactions=1 failed=0 http_errors=0]\n")
 	f.Add("\"StartTimestamp\",\"Interval_Length\"\n# comment\n1,2,3,HISTFAAAA\n")
 	f.Add("Tag=,1,2,3,x\n")
-	f.Add("0.000,1.000,1.234," + string(payload) + "\n#[loadgen-level: start=0.000 length=1.000 target=12.5 stage=2]\n#[loadgen-level: start=x]\n")
+	f.Add("0.000,1.000,1.234," + string(payload) + "\n#[loadgen-interval: start=0.000 length=1.000 transactions=3 failed=0 http_errors=0 target=12.5 stage=2]\n")
 	f.Add("#[StartTime: 99999999999999999999]\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		lg, err := ReadHlog(strings.NewReader(s), "fuzz")
@@ -298,7 +299,13 @@ func FuzzReadHlog(f *testing.F) {
 				t.Fatalf("bad interval %+v", iv)
 			}
 		}
+		for _, c := range lg.Counts {
+			if c.End.Before(c.Start) || c.Transactions < 0 || c.Failed < 0 || c.HTTPErrors < 0 {
+				t.Fatalf("bad counts %+v", c)
+			}
+		}
 		if len(lg.Intervals) > 0 {
+			HlogIntervals([]*Hlog{lg}, time.Second)
 			if _, _, err := MergeHlogs([]*Hlog{lg}, time.Second); err != nil && !strings.Contains(err.Error(), "outside") {
 				t.Fatalf("merge of a readable log: %v", err)
 			}

@@ -89,9 +89,9 @@ func (rp *Report) stagesText() string {
 // targetText is "0 -> 50", or "hold 200".
 func (s *Stage) targetText() string {
 	if s.Hold || s.From == s.Target {
-		return "hold " + num(s.Target)
+		return "hold " + level(s.Target)
 	}
-	return num(s.From) + " -> " + num(s.Target)
+	return level(s.From) + " -> " + level(s.Target)
 }
 
 // clock renders seconds as m:ss (or h:mm:ss).
@@ -104,8 +104,8 @@ func clock(secs float64) string {
 	return fmt.Sprintf("%d:%02d", m, s)
 }
 
-// num renders a level without needless decimals.
-func num(v float64) string { return strconv.FormatFloat(round(v, 2), 'f', -1, 64) }
+// level renders a level without needless decimals.
+func level(v float64) string { return strconv.FormatFloat(round(v, 2), 'f', -1, 64) }
 
 // Capacity is the load in force when the alarm's first breaching datapoint
 // began: a plain value the caller fills from the alarm's verdict and the

@@ -119,15 +119,15 @@ func TestHlogCarriesTheLevel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lg.Levels) < 4 || len(lg.Levels) != len(lg.Intervals) {
-		t.Fatalf("%d levels for %d intervals:\n%s", len(lg.Levels), len(lg.Intervals), logs[0])
+	if len(lg.Counts) < 4 || len(lg.Counts) != len(lg.Intervals) {
+		t.Fatalf("%d levels for %d intervals:\n%s", len(lg.Counts), len(lg.Intervals), logs[0])
 	}
-	for _, l := range lg.Levels {
+	for _, l := range lg.Counts {
 		mid := l.Start.Add(l.End.Sub(l.Start) / 2).Sub(res.Start)
 		want := 6 * min(mid.Seconds()/0.6, 1) // the mean of a linear ramp is its value at the middle
 		end := l.End.Sub(res.Start)           // the stage is the one in force at the end (times are to the ms)
 		nearBoundary := end > 595*time.Millisecond && end < 605*time.Millisecond
-		if math.Abs(l.Target-want) > 0.2 || (!nearBoundary && (end < 600*time.Millisecond) != (l.Stage == 1)) || l.Stage < 1 {
+		if !l.HasTarget || math.Abs(l.Target-want) > 0.2 || (!nearBoundary && (end < 600*time.Millisecond) != (l.Stage == 1)) || l.Stage < 1 {
 			t.Errorf("level %+v at %v, want %.2f", l, mid, want)
 		}
 	}

@@ -111,9 +111,12 @@ type Event struct {
 	From, To, Reason string
 	Value            float64
 	HasValue         bool
-	Threshold        float64
-	Comparison       string
-	Text             string
+	// ValueTime is the timestamp of Value's datapoint (the start of its
+	// period), when CloudWatch gave one; Time is when it was polled.
+	ValueTime  time.Time
+	Threshold  float64
+	Comparison string
+	Text       string
 }
 
 // String renders the event for a progress line, e.g.
@@ -655,8 +658,16 @@ func (w *watcher) sample(ctx context.Context) error {
 		}
 	}
 	var values []float64
+	var latest time.Time
 	if res != nil {
 		values = sortedValues(res.Timestamps, res.Values)
+		if len(res.Timestamps) == len(res.Values) {
+			for _, ts := range res.Timestamps {
+				if ts.After(latest) {
+					latest = ts
+				}
+			}
+		}
 	}
 	if len(values) > maxLastValues {
 		values = values[len(values)-maxLastValues:]
@@ -671,7 +682,7 @@ func (w *watcher) sample(ctx context.Context) error {
 	}
 	e := Event{Time: now, Kind: EventSample, To: w.lastState}
 	if len(values) > 0 {
-		e.Value, e.HasValue = values[len(values)-1], true
+		e.Value, e.HasValue, e.ValueTime = values[len(values)-1], true, latest
 	}
 	w.emit(e)
 	return nil

@@ -94,6 +94,13 @@ func TestWatchUntilAlarmFromMetrics(t *testing.T) {
 			if len(samples) < 5 || !samples[0].HasValue || !near(samples[0].Value, 30) || samples[0].To != StateOK {
 				t.Fatalf("samples = %+v, want the first at OK, 30", samples)
 			}
+			for _, e := range samples {
+				// The datapoint's period starts at most one period (and a
+				// sample window) before the poll, never after it.
+				if e.ValueTime.IsZero() || e.ValueTime.After(e.Time) || e.Time.Sub(e.ValueTime) > 10*time.Second {
+					t.Errorf("sample polled at %s has its datapoint at %s", e.Time, e.ValueTime)
+				}
+			}
 			if got := samples[0].String(); got != "alarm cpu-high: OK, 30.0 > 50?" {
 				t.Errorf("sample renders as %q", got)
 			}

@@ -22,10 +22,12 @@ type app struct {
 	lookupEnv func(string) (string, bool)
 	// isTerminal reports whether stderr is a terminal (progress line).
 	isTerminal bool
+	// args is the command line, without the program name (for --html).
+	args []string
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, args: args}
 	if f, ok := stderr.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			a.isTerminal = true
@@ -96,7 +98,8 @@ error or bad URL file; 3 the run could not start; 130 Ctrl+C.`,
 
 // subcommands lists the commands besides the load run; each file adds its own.
 func (a *app) subcommands() []*cobra.Command {
-	return []*cobra.Command{a.versionCommand(), a.crawlCommand(), a.urlCommand(), a.alarmCommand(), a.demoCommand(), a.demoSiteCommand(), a.mergeCommand(), a.compareCommand()}
+	return []*cobra.Command{a.versionCommand(), a.crawlCommand(), a.urlCommand(), a.alarmCommand(), a.demoCommand(), a.demoSiteCommand(),
+		a.mergeCommand(), a.compareCommand(), a.reportCommand()}
 }
 
 func (a *app) versionCommand() *cobra.Command {

@@ -108,8 +108,9 @@ func findAlarm(ctx context.Context, af *awsFlags, name string) (verify.API, type
 
 // alarmView keeps the latest alarm sample for the progress line.
 type alarmView struct {
-	mu   sync.Mutex
-	line string
+	mu      sync.Mutex
+	line    string
+	samples []verify.Event // for the report (see addSample)
 }
 
 func (v *alarmView) set(s string) { v.mu.Lock(); v.line = s; v.mu.Unlock() }
@@ -122,6 +123,7 @@ func (a *app) onEvent(view *alarmView, quiet bool) func(verify.Event) {
 		switch e.Kind {
 		case verify.EventSample:
 			view.set(e.String())
+			view.addSample(e)
 			if !quiet && !a.isTerminal {
 				fmt.Fprintf(a.stderr, "%s %s\n", e.Time.Local().Format("15:04:05"), e.String())
 			}

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -37,6 +36,8 @@ type demoFlags struct {
 	jsonFile     string
 	stages       string
 	rate         float64
+	usersGiven   bool // -c was given (a closed-model shape starts from 0 users otherwise)
+	htmlFile     string
 }
 
 // The demo's fixed names: the workshop's.
@@ -79,7 +80,8 @@ func (a *app) demoCommand() *cobra.Command {
 With --serve it does steps 1 and 2 and waits, so you can practise the workshop by hand.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runDemo(cmd.Context(), d, cmd.Flags().Changed("concurrent"))
+			d.usersGiven = cmd.Flags().Changed("concurrent")
+			return a.runDemo(cmd.Context(), d)
 		},
 	}
 	fs := cmd.Flags()
@@ -90,12 +92,13 @@ With --serve it does steps 1 and 2 and waits, so you can practise the workshop b
 	fs.DurationVar(&d.alarmTimeout, "alarm-timeout", 2*time.Minute, "fail if the alarm has not fired by then")
 	fs.DurationVar(&d.publishEvery, "publish-every", 2*time.Second, "how often the site publishes its CPU metrics")
 	fs.StringVar(&d.jsonFile, "json", "", "also write the load's JSON report here")
+	fs.StringVar(&d.htmlFile, "html", defaultDemoHTML(), "write the load's HTML report here")
 	fs.Float64Var(&d.rate, "rate", 0, "open model (loadgen --rate): requests/s, the first level of --stages")
 	fs.StringVar(&d.stages, "stages", "", "shape the load (loadgen --stages), e.g. 60s:200,30s:+200: the report names the load at which the alarm's first breaching period began")
 	return cmd
 }
 
-func (a *app) runDemo(ctx context.Context, d *demoFlags, usersGiven bool) error {
+func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 	if err := d.check(); err != nil {
 		return err
 	}
@@ -161,7 +164,7 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags, usersGiven bool) error 
 	}
 
 	// 3. The real thing, as a user would type it.
-	args := demoLoadArgs(d, usersGiven)
+	args := d.loadArgs()
 	say("running: loadgen %s", strings.Join(args, " "))
 	load := exec.Command(exe, args...)
 	load.Env = env
@@ -188,6 +191,7 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags, usersGiven bool) error 
 			_ = load.Process.Kill()
 			<-waited
 		}
+		sayPage(say, d.htmlFile)
 		return &quietExit{exitInterrupted}
 	}
 	code := 0
@@ -197,6 +201,7 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags, usersGiven bool) error 
 	} else if err != nil {
 		return setupErr(fmt.Errorf("the load: %w", err))
 	}
+	sayPage(say, d.htmlFile)
 	switch code {
 	case 0:
 		say("the alarm fired under load: the workshop works end to end")
@@ -230,25 +235,4 @@ func (d *demoFlags) check() error {
 		}
 	}
 	return nil
-}
-
-// demoLoadArgs is the load's command line: the workshop's -c 200
-// --until-alarm, with --rate and --stages passed through (a closed-model
-// shape starts from 0 users unless -c is given).
-func demoLoadArgs(d *demoFlags, usersGiven bool) []string {
-	var args []string
-	if d.stages == "" || usersGiven || d.rate > 0 {
-		args = append(args, "-c", strconv.Itoa(d.users))
-	}
-	if d.rate > 0 {
-		args = append(args, "--rate", strconv.FormatFloat(d.rate, 'f', -1, 64))
-	}
-	if d.stages != "" {
-		args = append(args, "--stages", d.stages)
-	}
-	args = append(args, "--until-alarm", "--poll", d.poll.String(), "--alarm-timeout", d.alarmTimeout.String())
-	if d.jsonFile != "" {
-		args = append(args, "--json", d.jsonFile)
-	}
-	return args
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadgen/loadgen/internal/browsertest"
 	"github.com/loadgen/loadgen/internal/testsupport"
 	"github.com/loadgen/loadgen/report"
 )
@@ -24,8 +25,9 @@ import (
 func TestDemoEndToEnd(t *testing.T) {
 	isolateAWS(t)
 	jf := filepath.Join(t.TempDir(), "demo.json")
+	hf := filepath.Join(t.TempDir(), "demo.html")
 	cmd := exec.Command(binary(t), "demo", "-c", "20", "--period", "2", "--poll", "1s", "--publish-every", "500ms",
-		"--alarm-timeout", "60s", "--json", jf)
+		"--alarm-timeout", "60s", "--json", jf, "--html", hf)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
@@ -37,6 +39,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	for _, want := range []string{
 		"target http://127.0.0.1:", "from stack ecsworkshop-frontend output FrontendFargateLBServiceServiceURL55F424CF",
 		"crawled 2 URLs from http://127.0.0.1:", "-> ALARM", "the workshop works end to end",
+		"demo: the HTML report: " + hf + " (open file://" + hf + " in a browser)",
 	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, log)
@@ -55,6 +58,10 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	checkFiredByEvaluation(t, rp, time.Second)
 	assertChildrenGone(t, log, sitePid, loadPid)
+	// The picture the console would have shown: the load and the alarm on one time axis.
+	pg := browsertest.Open(t, hf, 1280, 800)
+	browsertest.CheckCharts(t, pg, "throughput", "errors", "latency", "distribution", "alarm")
+	browsertest.CheckNumbers(t, pg, raw)
 }
 
 // How the demo prints the pids of its site and of its load.
@@ -101,7 +108,7 @@ func assertChildrenGone(t *testing.T, log string, pidPatterns ...string) {
 // TestDemoCtrlCLeavesNoChild interrupts the demo mid-load.
 func TestDemoCtrlCLeavesNoChild(t *testing.T) {
 	isolateAWS(t)
-	cmd := exec.Command(binary(t), "demo", "-c", "10", "--period", "60", "--poll", "1s")
+	cmd := exec.Command(binary(t), "demo", "-c", "10", "--period", "60", "--poll", "1s", "--html", filepath.Join(t.TempDir(), "demo.html"))
 	errb := startUntil(t, cmd, "The server is now under siege")
 	interrupt(t, cmd, errb.String, exitInterrupted)
 	log := errb.String()
@@ -143,7 +150,7 @@ func TestDemoWithStagesNamesTheCapacity(t *testing.T) {
 	isolateAWS(t)
 	jf := filepath.Join(t.TempDir(), "demo.json")
 	cmd := exec.Command(binary(t), "demo", "-c", "50", "--rate", "50", "--stages", "20s:4000,30s:+4000", "--period", "2", "--poll", "1s",
-		"--publish-every", "500ms", "--alarm-timeout", "60s", "--json", jf)
+		"--publish-every", "500ms", "--alarm-timeout", "60s", "--json", jf, "--html", filepath.Join(t.TempDir(), "demo.html"))
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
@@ -172,18 +179,20 @@ func TestDemoWithStagesNamesTheCapacity(t *testing.T) {
 
 func TestDemoLoadArgs(t *testing.T) {
 	d := &demoFlags{users: 200, poll: 2 * time.Second, alarmTimeout: time.Minute}
-	if got := strings.Join(demoLoadArgs(d, false), " "); got != "-c 200 --until-alarm --poll 2s --alarm-timeout 1m0s" {
+	if got := strings.Join(d.loadArgs(), " "); got != "-c 200 --until-alarm --poll 2s --alarm-timeout 1m0s" {
 		t.Errorf("the workshop's load: %q", got)
 	}
 	d.stages = "30s:50,1m:+50"
-	if got := strings.Join(demoLoadArgs(d, false), " "); got != "--stages 30s:50,1m:+50 --until-alarm --poll 2s --alarm-timeout 1m0s" {
+	if got := strings.Join(d.loadArgs(), " "); got != "--stages 30s:50,1m:+50 --until-alarm --poll 2s --alarm-timeout 1m0s" {
 		t.Errorf("a shape from 0 users: %q", got)
 	}
-	if got := strings.Join(demoLoadArgs(d, true), " "); !strings.HasPrefix(got, "-c 200 --stages 30s:50,1m:+50 ") {
+	d.usersGiven = true
+	if got := strings.Join(d.loadArgs(), " "); !strings.HasPrefix(got, "-c 200 --stages 30s:50,1m:+50 ") {
 		t.Errorf("a shape from -c: %q", got)
 	}
-	d.rate, d.jsonFile = 100, "r.json"
-	if got := strings.Join(demoLoadArgs(d, false), " "); got != "-c 200 --rate 100 --stages 30s:50,1m:+50 --until-alarm --poll 2s --alarm-timeout 1m0s --json r.json" {
+	d.usersGiven = false
+	d.rate, d.jsonFile, d.htmlFile = 100, "r.json", "r.html"
+	if got := strings.Join(d.loadArgs(), " "); got != "-c 200 --rate 100 --stages 30s:50,1m:+50 --until-alarm --poll 2s --alarm-timeout 1m0s --json r.json --html r.html" {
 		t.Errorf("a rate shape: %q", got)
 	}
 	if r := runCLI(t, nil, "demo", "--stages", "30s"); r.code != 2 || !strings.Contains(r.stderr, "--stages") {

@@ -18,6 +18,7 @@ type settings struct {
 	quiet    bool
 	jsonOut  bool
 	jsonFile string
+	htmlFile string
 	logFile  string
 	mark     string
 	get      bool
@@ -72,6 +73,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.Var(timeout{&o.Timeout}, "timeout", "per-request timeout (connect, send and response); a bare number is seconds")
 	fs.Var(connection{&o.Close}, "connection", "keep-alive, or close (one connection per request, siege's default)")
 	fs.StringVar(&f.jsonFile, "json", "", "also write the JSON report to this file")
+	fs.StringVar(&f.htmlFile, "html", "", "also write the HTML report (charts over time, the latency distribution, the alarm) to this file")
 	fs.BoolVar(&o.Insecure, "insecure", o.Insecure, "skip TLS certificate verification")
 	fs.Var(protocol{&o.Protocol}, "protocol", "HTTP/1.1 or HTTP/1.0")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed for internet mode and delays (0: random)")

@@ -123,6 +123,10 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if err != nil {
 		return err
 	}
+	page, err := a.startPage(f.htmlFile, s)
+	if err != nil {
+		return err
+	}
 	targets, err := a.targets(s)
 	if err != nil {
 		return err
@@ -184,11 +188,13 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if verdict != nil {
 		rp.Alarm = alarmReport(*verdict)
 		rp.Alarm.Capacity = capacityReport(*verdict, res)
+		rp.Alarm.SetSamples(view.alarmSamples())
 		if endedBy != "" && res.Interrupted {
 			rp.EndedBy = endedBy
 		}
 	}
 	thresholdsOK := rp.CheckThresholds(thresholds)
+	perfErr = errors.Join(perfErr, page.write(rp, res)) // --html, written before the text like --json
 	if err := a.emit(s, rp); err != nil {
 		return err
 	}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/loadgen/loadgen/loadgen"
+	"github.com/loadgen/loadgen/report"
+	"github.com/loadgen/loadgen/verify"
+)
+
+// pageRun records what the HTML report (--html) needs while the load runs.
+type pageRun struct {
+	path    string
+	args    []string
+	records *report.IntervalRecorder
+}
+
+// startPage checks where --html goes (its folder must exist, so the run's
+// results are not lost at the end) and records the run's intervals beside
+// whatever else receives them (--hlog). Without --html it does nothing.
+func (a *app) startPage(path string, s *settings) (*pageRun, error) {
+	if path == "" {
+		return &pageRun{}, nil
+	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return nil, setupErr(fmt.Errorf("--html %s: the folder does not exist", path))
+	}
+	p := &pageRun{path: path, args: a.args, records: &report.IntervalRecorder{}}
+	next := s.opts.OnInterval
+	s.opts.OnInterval = func(iv loadgen.Interval) {
+		if next != nil {
+			next(iv)
+		}
+		p.records.Add(iv)
+	}
+	return p, nil
+}
+
+// write renders the page, atomically; a no-op without --html.
+func (p *pageRun) write(rp *report.Report, res *loadgen.Result) error {
+	if p.path == "" {
+		return nil
+	}
+	page := &report.Page{Report: rp, Command: p.args, Intervals: p.records.Intervals(), Latency: res.Latency}
+	if rp.LatencyMsUncorrected != nil {
+		page.Uncorrected = res.LatencyUncorrected
+	} else {
+		for i := range page.Intervals {
+			page.Intervals[i].Uncorrected = nil // shown with --uncorrected only, as in the report
+		}
+	}
+	if err := report.WriteFileAtomic(p.path, func(w io.Writer) error { return page.WriteHTML(w) }); err != nil {
+		return setupErr(fmt.Errorf("write HTML report: %w", err))
+	}
+	return nil
+}
+
+// addSample keeps a sample of the alarm's metric for the report.
+func (v *alarmView) addSample(e verify.Event) {
+	if !e.HasValue {
+		return
+	}
+	v.mu.Lock()
+	v.samples = append(v.samples, e)
+	v.mu.Unlock()
+}
+
+// alarmSamples returns the samples seen so far for the report, each at its
+// datapoint's time (when CloudWatch gave it, else when it was polled).
+func (v *alarmView) alarmSamples() []report.AlarmSample {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]report.AlarmSample, 0, len(v.samples))
+	for _, e := range v.samples {
+		at := e.ValueTime
+		if at.IsZero() {
+			at = e.Time
+		}
+		out = append(out, report.NewAlarmSample(at, e.Value))
+	}
+	return out
+}

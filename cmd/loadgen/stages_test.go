@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 
@@ -36,6 +37,16 @@ func TestStagesFlag(t *testing.T) {
 	if len(rp.Stages) != 2 || rp.Users != 4 || rp.Stages[0].From != 0 || rp.Stages[0].Target != 4 || rp.Stages[1].Target != 0 ||
 		rp.Stages[0].Transactions+rp.Stages[1].Transactions != rp.Transactions || rp.Transactions != s.total.Load() || rp.EndedBy != "duration" {
 		t.Fatalf("report: users %d, transactions %d (server %d), stages %+v", rp.Users, rp.Transactions, s.total.Load(), rp.Stages)
+	}
+	// -t cuts the shape: the stage in force ends with the run, the next is
+	// not reached.
+	r = runCLI(t, nil, "--stages", "500ms:3,1s:+3,1s:0", "-t", "0.8S", "-c", "1", "-j", s.URL+"/")
+	rp = report.Report{}
+	if err := json.Unmarshal([]byte(r.stdout), &rp); err != nil || r.code != 0 {
+		t.Fatalf("exit %d %v %s", r.code, err, r.stderr)
+	}
+	if len(rp.Stages) != 2 || rp.Stages[0].From != 1 || rp.Stages[1].Of != 3 || math.Abs(rp.Stages[1].End-0.8) > 0.1 || math.Abs(rp.ElapsedTime-0.8) > 0.1 {
+		t.Fatalf("cut shape: elapsed %v, stages %+v", rp.ElapsedTime, rp.Stages)
 	}
 	r = runCLI(t, nil, "--rate", "50", "--stages", "1s:150", "-c", "5", "-j", s.URL+"/")
 	rp = report.Report{}

@@ -64,8 +64,12 @@ func (u *user) exchange(h *hostInfo, raw []byte, head bool, now time.Duration) e
 
 func (u *user) dial(h *hostInfo) (*conn, error) {
 	d := net.Dialer{Timeout: u.r.opts.Timeout}
-	nc, err := d.DialContext(u.r.ctx, "tcp", h.addr)
+	nc, err := d.DialContext(u.r.ctx, "tcp", u.r.dialAddr(h))
 	if err != nil {
+		return nil, err
+	}
+	if err := u.r.tunnelCtx(nc, h); err != nil {
+		_ = nc.Close()
 		return nil, err
 	}
 	if h.tls {

@@ -86,3 +86,6 @@ func isTLSError(err error) bool {
 	return errors.As(err, &rh) || errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) ||
 		errors.As(err, &ci) || errors.As(err, &al) || errors.As(err, &ech) || strings.HasPrefix(name, "tls: ")
 }
+
+// errZeroData is siege's failure for an empty body when zero-data-ok = false.
+var errZeroData = errors.New("no data in the response (zero-data-ok = false)")

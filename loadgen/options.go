@@ -27,13 +27,43 @@ type Options struct {
 
 	Headers     []Header
 	UserAgent   string
-	ContentType string        // for requests with a body
-	Timeout     time.Duration // per request (connect + write + response)
-	Close       bool          // one connection per request (Connection: close)
-	Protocol    string        // "HTTP/1.1" (default) or "HTTP/1.0"
-	NoFollow    bool          // do not follow redirects
-	MaxRedirect int           // hops per iteration when following (default 10)
-	Insecure    bool          // skip TLS certificate verification
+	ContentType string // for requests with a body (a target's own ContentType wins)
+	// AcceptEncoding is sent with every request (siege's accept-encoding;
+	// DefaultAcceptEncoding); "" sends none. Compressed responses are
+	// counted as received and never decompressed, except for the Parser.
+	AcceptEncoding string
+	Timeout        time.Duration // per request (connect + write + response)
+	Close          bool          // one connection per request (Connection: close)
+	Protocol       string        // "HTTP/1.1" (default) or "HTTP/1.0"
+	NoFollow       bool          // do not follow redirects
+	MaxRedirect    int           // hops per iteration when following (default 10)
+	Insecure       bool          // skip TLS certificate verification
+
+	// NoCookies turns off the cookie jar each user keeps (siege's cookies =
+	// false). With cookies on, a Set-Cookie goes back on that user's later
+	// requests it matches (RFC 6265: domain, path, Secure, Expires, Max-Age).
+	NoCookies bool
+	// ExpireSession clears a user's cookies each time it starts over the
+	// targets in sequential mode (siege's expire-session).
+	ExpireSession bool
+	// Logins are siege's login-url lines: user k requests Logins[k mod
+	// len(Logins)] once, before its first transaction, with its cookie jar.
+	Logins []Target
+	// Credentials answer an HTTP Basic challenge (401) as siege's login =
+	// user:pass[:realm] does: the request is sent again with Authorization,
+	// and the user keeps sending it to that host.
+	Credentials []Credential
+	// Proxy is a forward HTTP proxy's host:port: http requests go to it in
+	// absolute form, https through a CONNECT tunnel. ProxyAuth, when set, is
+	// sent to it as Proxy-Authorization: Basic.
+	Proxy     string
+	ProxyAuth *Credential
+	// MaxFailures stops the run after this many socket failures in all
+	// (siege's failures); 0 never stops.
+	MaxFailures int
+	// ZeroDataFail counts a response with an empty body as a failure
+	// (siege's zero-data-ok = false).
+	ZeroDataFail bool
 
 	// Parser, when set, is siege's HTML parser: each 2xx HTML response's
 	// assets are fetched at once by the same user, each a transaction.
@@ -41,6 +71,9 @@ type Options struct {
 
 	// Verbose, when set, receives one line per request.
 	Verbose io.Writer
+	// Debug, when set, receives each request's head as sent and each
+	// response's head (siege's -D); credentials are shown as xxxxx.
+	Debug io.Writer
 
 	// Seed makes internet mode's choices reproducible; 0 picks one at random.
 	Seed uint64
@@ -128,11 +161,31 @@ const (
 	DefaultProtocol    = "HTTP/1.1"                          // request protocol
 	DefaultMaxRedirect = 10                                  // redirect hops per iteration
 	DefaultContentType = "application/x-www-form-urlencoded" // for requests with a body, as siege
-	DefaultUserAgent   = "loadgen/1 (siege-compatible)"      // sent when no user agent is configured
+	// DefaultAcceptEncoding is what siege's generated configuration file sends.
+	DefaultAcceptEncoding = "gzip, deflate"
+	// DefaultVersion is the version DefaultOptions puts in the User-Agent.
+	DefaultVersion = "1"
 )
 
-// DefaultOptions returns siege's defaults: 25 users, 30 s timeout, keep-alive.
+// DefaultOptions returns siege's defaults: 25 users, 30 s timeout,
+// keep-alive, siege's User-Agent form and Accept-Encoding, cookies on.
 func DefaultOptions() Options {
 	return Options{Users: DefaultUsers, Timeout: DefaultTimeout, Protocol: DefaultProtocol, MaxRedirect: DefaultMaxRedirect,
-		UserAgent: DefaultUserAgent, ContentType: DefaultContentType}
+		UserAgent: DefaultUserAgent(DefaultVersion), ContentType: DefaultContentType, AcceptEncoding: DefaultAcceptEncoding}
 }
+
+// Credential is a user name and password, for a realm when Realm is set.
+// Its String never shows the password.
+type Credential struct{ User, Password, Realm string }
+
+// String shows the credential without its password.
+func (c Credential) String() string {
+	s := c.User + ":xxxxx"
+	if c.Realm != "" {
+		s += ":" + c.Realm
+	}
+	return s
+}
+
+// GoString is String, so that %#v does not show the password either.
+func (c Credential) GoString() string { return c.String() }

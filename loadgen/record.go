@@ -4,35 +4,33 @@ package loadgen
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"time"
 )
 
 // transaction performs one exchange and records it. ok is false when the
-// exchange failed (counted) or the run is ending (not counted).
-func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target string) (status int, ok bool) {
+// exchange failed (counted) or the run is ending (not counted). x is the
+// request's URL, for the cookies the response sets.
+func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target string, x *url.URL) (status int, ok bool) {
 	start := time.Since(u.r.start)
 	err := u.exchange(h, raw, head, start)
 	end := time.Since(u.r.start)
 	lat := end - start
+	o := &u.r.opts
+	if o.Debug != nil {
+		u.debug(raw, err, x)
+	}
+	if err == nil && o.ZeroDataFail && len(u.resp.Body()) == 0 {
+		err = errZeroData
+	}
 	if err != nil {
-		if u.r.stopped.Load() {
-			u.aborted = true
-			return 0, false
-		}
-		if u.planned >= 0 {
-			u.scheduled(start)
-		}
-		c := Classify(err)
-		u.errs[c]++
-		if u.errMsg[c] == "" {
-			u.errMsg[c] = fmt.Sprintf("%s %s: %v", method, target, err)
-		}
-		u.fails.Add(1)
-		if u.r.opts.Verbose != nil {
-			u.logLine(0, lat, 0, method, target, c.String())
-		}
+		u.failed(err, start, lat, method, target)
 		return 0, false
+	}
+	if !o.NoCookies {
+		u.sess.cur = x
+		u.resp.Header.VisitAllCookie(u.onCookie)
 	}
 	status = u.resp.Header.StatusCode()
 	us := u.clamp(lat)
@@ -66,10 +64,57 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 		u.httpErrs.Add(1)
 	}
 	u.txns.Add(1)
-	if u.r.opts.Verbose != nil {
+	if o.Verbose != nil {
 		u.logLine(status, lat, len(u.resp.Body()), method, target, "")
 	}
 	return status, true
+}
+
+// failed records a socket-level failure (or siege's zero-data failure), and
+// ends the run when siege's failures limit is reached. A failure caused by
+// the end of the run is not counted.
+func (u *user) failed(err error, start, lat time.Duration, method, target string) {
+	if u.r.stopped.Load() {
+		u.aborted = true
+		return
+	}
+	if u.planned >= 0 {
+		u.scheduled(start)
+	}
+	c := Classify(err)
+	u.errs[c]++
+	if u.errMsg[c] == "" {
+		u.errMsg[c] = fmt.Sprintf("%s %s: %v", method, target, err)
+	}
+	u.fails.Add(1)
+	if u.r.opts.Verbose != nil {
+		u.logLine(0, lat, 0, method, target, c.String())
+	}
+	if m := u.r.opts.MaxFailures; m > 0 && u.r.failures.Add(1) >= int64(m) {
+		u.r.stopped.Store(true) // no user starts another request; Run stops the rest
+		u.r.abortOnce.Do(func() {
+			close(u.r.abort)
+			if u.r.cancel != nil {
+				u.r.cancel()
+			}
+		})
+	}
+}
+
+// debug writes the request as sent and the response head (siege's -D).
+func (u *user) debug(raw []byte, err error, x *url.URL) {
+	b := redactHead(raw, u.r.isLogin(x))
+	if err != nil {
+		b = append(b, "(no response: "...)
+		b = append(b, err.Error()...)
+		b = append(b, ")\r\n"...)
+	} else {
+		b = append(b, redactHead(u.resp.Header.Header(), false)...)
+	}
+	b = append(b, "\r\n"...)
+	u.r.verboseMu.Lock()
+	_, _ = u.r.opts.Debug.Write(b)
+	u.r.verboseMu.Unlock()
 }
 
 func (u *user) clamp(d time.Duration) int64 {

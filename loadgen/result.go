@@ -34,7 +34,9 @@ type Result struct {
 	ErrorSamples map[string]string // the first message of each class seen
 	// Interrupted is true when the run was cancelled from outside (Ctrl+C, alarm).
 	Interrupted bool
-	// Reason says why the run ended: "duration", "reps", "cancelled".
+	// Reason says why the run ended: "duration", "reps", "cancelled", or
+	// "failures" (Options.MaxFailures socket failures: siege's "aborted due
+	// to excessive socket failure").
 	Reason string
 	// Stages has one entry per stage of Options.Stages that the run reached
 	// (stages of no duration have none); nil without stages.
@@ -111,6 +113,8 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 	case outer.Err() != nil:
 		res.Reason = "cancelled"
 		res.Interrupted = true
+	case r.aborted():
+		res.Reason = "failures"
 	case errors.Is(ctx.Err(), context.DeadlineExceeded), r.schedEnd > 0 && (r.schedTotal == 0 || r.slot.Load() < r.schedTotal):
 		res.Reason = "duration"
 	default:
@@ -182,4 +186,14 @@ func (res *Result) Percentile(p float64) time.Duration {
 		return 0
 	}
 	return time.Duration(res.Latency.ValueAtPercentile(p)) * time.Microsecond
+}
+
+// aborted reports whether MaxFailures ended the run.
+func (r *Runner) aborted() bool {
+	select {
+	case <-r.abort:
+		return true
+	default:
+		return false
+	}
 }

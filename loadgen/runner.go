@@ -3,7 +3,6 @@ package loadgen
 // This file: the Runner: preparing a run, its lifecycle (start, grow, stop), intervals and live snapshots.
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -16,14 +15,18 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/valyala/fasthttp"
+
+	"github.com/loadgen/loadgen/internal/weburl"
 )
 
 // Runner runs one load test. Create it with New, start it with Run, and read
 // live progress with Snapshot from any goroutine while it runs.
 type Runner struct {
 	opts    Options
+	plan    headerPlan
+	proxy   *proxyInfo
 	targets []prepared
+	logins  []prepared
 	hosts   []*hostInfo
 	hostIdx map[string]int
 	highest int64 // µs, the histograms' upper bound
@@ -40,6 +43,10 @@ type Runner struct {
 	start     time.Time    // Run's start; every time on the hot path is an offset from it
 	started   atomic.Int64 // unix nanos of the start, 0 before Run
 	stopped   atomic.Bool
+	failures  atomic.Int64  // socket failures, counted only with MaxFailures
+	abort     chan struct{} // closed when MaxFailures is reached
+	abortOnce sync.Once
+	cancel    context.CancelFunc // Run's; set before users start
 	ctx       context.Context
 	verboseMu sync.Mutex
 	tlsConfig *tls.Config
@@ -63,10 +70,12 @@ type Runner struct {
 
 type prepared struct {
 	Target
-	parsed *url.URL
-	host   int
-	raw    []byte // the serialised request, built once
-	head   bool
+	parsed  *url.URL
+	host    int
+	raw     []byte // the serialised request, built once
+	at      int    // where a user's session headers go in raw
+	head    bool
+	display string // the URL as shown (a login's query hidden)
 }
 
 type hostInfo struct {
@@ -91,6 +100,9 @@ func New(targets []Target, opts Options) (*Runner, error) {
 	}
 	if opts.Reps < 0 {
 		return nil, fmt.Errorf("reps must not be negative, got %d", opts.Reps)
+	}
+	if opts.MaxFailures < 0 {
+		return nil, fmt.Errorf("failures must not be negative, got %d", opts.MaxFailures)
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
@@ -130,31 +142,60 @@ func New(targets []Target, opts Options) (*Runner, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = time.Second
 	}
-	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0,
+	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0, abort: make(chan struct{}),
 		shape: sh, shaped: shaped, runFor: runFor}
 	if r.highest < 2 {
 		r.highest = 2
 	}
+	var err error
+	if r.plan, err = newHeaderPlan(&r.opts); err != nil {
+		return nil, err
+	}
+	if r.proxy, err = newProxy(opts.Proxy, opts.ProxyAuth); err != nil {
+		return nil, err
+	}
 	r.tlsConfig = &tls.Config{InsecureSkipVerify: opts.Insecure, MinVersion: tls.VersionTLS12, ClientSessionCache: tls.NewLRUClientSessionCache(256)} //nolint:gosec // opt-in by --insecure
-	req := &fasthttp.Request{}
-	var buf bytes.Buffer
+	if r.targets, err = r.prepareAll(targets, "target"); err != nil {
+		return nil, err
+	}
+	if r.logins, err = r.prepareAll(opts.Logins, "login"); err != nil {
+		return nil, err
+	}
+	for i := range r.logins {
+		r.logins[i].display = loginDisplay(r.logins[i].parsed)
+	}
+	return r, nil
+}
+
+// prepareAll checks targets and serialises each request once.
+func (r *Runner) prepareAll(targets []Target, what string) ([]prepared, error) {
+	out := make([]prepared, 0, len(targets))
 	for i, t := range targets {
 		u, err := url.Parse(t.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("target %d: invalid URL %q", i+1, t.URL)
+			return nil, fmt.Errorf("%s %d: invalid URL %q", what, i+1, weburl.Redact(t.URL))
 		}
 		if t.Method == "" {
 			t.Method = "GET"
 		}
-		p := prepared{Target: t, parsed: u, host: r.host(u).id, head: t.Method == "HEAD"}
-		buf.Reset()
-		if err := r.buildRequest(&buf, req, t.Method, u, t.Body); err != nil {
-			return nil, fmt.Errorf("target %d (%s): %w", i+1, t.URL, err)
+		if err := checkHeader("Content-Type", t.ContentType); err != nil {
+			return nil, fmt.Errorf("%s %d: %w", what, i+1, err)
 		}
-		p.raw = bytes.Clone(buf.Bytes())
-		r.targets = append(r.targets, p)
+		p := prepared{Target: t, parsed: u, host: r.host(u).id, head: t.Method == "HEAD", display: t.URL}
+		p.raw, p.at = r.buildRequest(nil, t.Method, u, t.Body, t.ContentType)
+		out = append(out, p)
 	}
-	return r, nil
+	return out, nil
+}
+
+// isLogin reports whether x is one of the run's login URLs.
+func (r *Runner) isLogin(x *url.URL) bool {
+	for i := range r.logins {
+		if r.logins[i].parsed == x {
+			return true
+		}
+	}
+	return false
 }
 
 // host returns the shared hostInfo for a URL, adding it when new.
@@ -188,6 +229,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	outer := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	r.cancel = cancel // MaxFailures ends the run through it
 	var drain <-chan time.Time
 	if d := r.runFor; d > 0 {
 		if r.rate {

@@ -21,20 +21,27 @@ type Target struct {
 	Body   []byte
 	// BodyFile is the file the body was read from ("URL POST </file"), for display.
 	BodyFile string
+	// ContentType, when set, is this request's Content-Type ("URL POST -T
+	// type; data", siege 4.1's per-line -T); it wins over Options.ContentType.
+	ContentType string
 }
 
 // String renders the target in siege's URL-file syntax.
 func (t Target) String() string {
-	switch {
-	case t.Method == "GET" && len(t.Body) == 0:
+	if t.Method == "GET" && len(t.Body) == 0 && t.ContentType == "" {
 		return t.URL
-	case t.BodyFile != "":
-		return t.URL + " " + t.Method + " <" + t.BodyFile
-	case len(t.Body) > 0:
-		return t.URL + " " + t.Method + " " + string(t.Body)
-	default:
-		return t.URL + " " + t.Method
 	}
+	s := t.URL + " " + t.Method
+	if t.ContentType != "" {
+		s += " -T " + t.ContentType + ";"
+	}
+	switch {
+	case t.BodyFile != "":
+		return s + " <" + t.BodyFile
+	case len(t.Body) > 0:
+		return s + " " + string(t.Body)
+	}
+	return s
 }
 
 var methods = map[string]bool{
@@ -43,9 +50,11 @@ var methods = map[string]bool{
 
 // ParseTarget parses one target in siege's syntax:
 //
-//	[scheme://][user:pass@]host[:port][/path] [METHOD [data | </path/file]]
+//	[scheme://][user:pass@]host[:port][/path] [METHOD [-T type;] [data | </path/file]]
 //
-// A bare host means http://host/. Relative body files are read relative to dir.
+// A bare host means http://host/. "-T type;" (siege 4.1) sets this
+// request's Content-Type; the type ends at the first ';'. Relative body
+// files are read relative to dir.
 func ParseTarget(line, dir string) (Target, error) {
 	line = strings.TrimSpace(line)
 	if line == "" {
@@ -69,6 +78,9 @@ func ParseTarget(line, dir string) (Target, error) {
 	}
 	t.Method = method
 	data = strings.TrimLeft(data, " \t")
+	if t.ContentType, data, err = cutContentType(data); err != nil {
+		return Target{}, err
+	}
 	if strings.HasPrefix(data, "<") {
 		name := strings.TrimSpace(data[1:])
 		if name == "" {
@@ -89,6 +101,23 @@ func ParseTarget(line, dir string) (Target, error) {
 		t.Body = []byte(data)
 	}
 	return t, nil
+}
+
+// cutContentType reads siege 4.1's "-T type;" before a request's data.
+func cutContentType(data string) (ctype, rest string, err error) {
+	after, ok := strings.CutPrefix(data, "-T")
+	if !ok || (after != "" && after[0] != ' ' && after[0] != '\t') {
+		return "", data, nil
+	}
+	ctype, rest, _ = strings.Cut(after, ";")
+	ctype = strings.TrimSpace(ctype)
+	if ctype == "" {
+		return "", "", errors.New("missing content type after -T (want -T type; data)")
+	}
+	if strings.ContainsAny(ctype, "\r\n\x00") {
+		return "", "", fmt.Errorf("invalid content type %q", ctype)
+	}
+	return ctype, strings.TrimLeft(rest, " \t"), nil
 }
 
 // NormalizeURL turns siege's URL syntax into an absolute http(s) URL in

@@ -20,6 +20,9 @@ func TestParseTargetSyntax(t *testing.T) {
 		{"http://h/p DELETE", "http://h/p", "DELETE", ""},
 		{"http://h/#frag", "http://h/", "GET", ""},
 		{"http://[::1]:8080/", "http://[::1]:8080/", "GET", ""},
+		{"http://h/j POST -T application/json; {\"a\": 1}", "http://h/j", "POST", `{"a": 1}`},
+		{"http://h/j PUT -T text/plain;x", "http://h/j", "PUT", "x"},
+		{"http://h/j POST -Tx", "http://h/j", "POST", "-Tx"},
 	}
 	for _, c := range cases {
 		got, err := ParseTarget(c.in, "")
@@ -30,7 +33,17 @@ func TestParseTargetSyntax(t *testing.T) {
 			t.Fatalf("%q: got %+v", c.in, got)
 		}
 	}
-	for _, bad := range []string{"", "ftp://x/", "http://", "http://h:99999/", "http://h/ FETCH", "http://h/ POST <", "http://h/ POST </no/such/file"} {
+	for in, ct := range map[string]string{"http://h/j POST -T application/json; {}": "application/json", "http://h/j DELETE -T a/b": "a/b", "http://h/j POST a=b": ""} {
+		got, err := ParseTarget(in, "")
+		if err != nil || got.ContentType != ct {
+			t.Fatalf("%q: content type %q (%v), want %q", in, got.ContentType, err, ct)
+		}
+		if again, err := ParseTarget(got.String(), ""); err != nil || again.ContentType != ct || string(again.Body) != string(got.Body) {
+			t.Fatalf("%q does not round-trip through %q", in, got.String())
+		}
+	}
+	for _, bad := range []string{"", "ftp://x/", "http://", "http://h:99999/", "http://h/ FETCH", "http://h/ POST <", "http://h/ POST </no/such/file",
+		"http://h/ POST -T", "http://h/ POST -T ; x"} {
 		if _, err := ParseTarget(bad, ""); err == nil {
 			t.Fatalf("%q accepted", bad)
 		}
@@ -116,6 +129,7 @@ func FuzzParseURLFile(f *testing.F) {
 	f.Add("${X}\n")
 	f.Add("h:1/ PUT x\n")
 	f.Add("\\$(A)\n")
+	f.Add("http://h/ POST -T application/json; {}\nhttp://h/ PUT -T a;\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		if strings.Contains(s, "<") {
 			t.Skip("body files would read arbitrary paths such as /dev/zero")
@@ -130,6 +144,11 @@ func FuzzParseURLFile(f *testing.F) {
 			}
 			if _, err := New([]Target{x}, opts(1, 1)); err != nil {
 				t.Fatalf("parsed target %q rejected by New: %v", x.URL, err)
+			}
+			// Rendering a target in siege's syntax and reading it back gives it again.
+			again, err := ParseTarget(x.String(), "")
+			if err != nil || again.URL != x.URL || again.Method != x.Method || string(again.Body) != string(x.Body) || again.ContentType != x.ContentType {
+				t.Fatalf("%+v renders as %q, which parses as %+v (%v)", x, x.String(), again, err)
 			}
 		}
 	})

@@ -4,7 +4,6 @@ package loadgen
 
 import (
 	"bufio"
-	"bytes"
 	"math/rand/v2"
 	"net/url"
 	"sync"
@@ -27,12 +26,14 @@ type user struct {
 	br    *bufio.Reader
 	brOn  *conn
 
-	resp    fasthttp.Response
-	req     fasthttp.Request // for redirects and parsed assets
-	dyn     bytes.Buffer
-	assets  []string
-	verbose []byte
-	timer   *time.Timer
+	resp     fasthttp.Response
+	dyn      []byte // a redirect's or parsed asset's request
+	sess     session
+	onCookie func(key, value []byte) // onSetCookie, made once
+	inflate  *inflater               // decompresses pages for the parser, made on first use
+	assets   []string
+	verbose  []byte
+	timer    *time.Timer
 
 	hist *counter // latency (in the open model, from the intended send time)
 	raw  *counter // open model only: latency from the actual send
@@ -77,7 +78,7 @@ func (r *Runner) newUser(id int) *user {
 		u.raw = newCounter(r.highest)
 	}
 	u.resp.KeepBodyBuffer = true
-	u.req.KeepBodyBuffer = true
+	u.onCookie = u.onSetCookie
 	return u
 }
 
@@ -110,6 +111,10 @@ func (u *user) run() {
 		}
 		next = func(iter int) int { return (start + iter) % n }
 	}
+	if u.login(); u.aborted {
+		return
+	}
+	expire := o.ExpireSession && !o.Internet && !o.Once
 	for iter := 0; limit == 0 || iter < limit; iter++ {
 		if u.r.stopped.Load() {
 			return
@@ -120,7 +125,11 @@ func (u *user) run() {
 		if u.r.shaped && int32(u.id) >= u.r.allowed.Load() && !u.park() {
 			return
 		}
-		u.iterate(&u.r.targets[next(iter)])
+		i := next(iter)
+		if expire && iter > 0 && i == 0 {
+			u.sess.jar.clear() // siege's expire-session: a new session each time round the list
+		}
+		u.iterate(&u.r.targets[i])
 		if u.aborted {
 			return
 		}
@@ -132,6 +141,9 @@ func (u *user) run() {
 func (u *user) runRate() {
 	r := u.r
 	n := int64(len(r.targets))
+	if u.login(); u.aborted {
+		return
+	}
 	for !r.stopped.Load() {
 		k := r.slot.Add(1) - 1
 		if r.schedTotal > 0 && k >= r.schedTotal {
@@ -181,55 +193,75 @@ func (u *user) sleep(d time.Duration) bool {
 
 // iterate sends one target, its redirects and, with the parser, its assets.
 func (u *user) iterate(t *prepared) {
-	status, ok := u.transaction(u.r.hosts[t.host], t.raw, t.head, t.Method, t.URL)
+	status, ok := u.send(u.r.hosts[t.host], t.raw, t.at, t.parsed, t, t.head, t.Method, t.display)
 	if !ok {
 		return
 	}
 	page := t.parsed
 	o := &u.r.opts
 	if !o.NoFollow {
-		method, body := t.Method, t.Body
+		method, body, ctype := t.Method, t.Body, t.ContentType
 		for hops := 0; isRedirect(status) && hops < o.MaxRedirect; hops++ {
-			loc := u.resp.Header.Peek("Location")
-			if len(loc) == 0 {
+			next := u.location(page)
+			if next == nil {
 				break
 			}
-			next, err := page.Parse(string(loc))
-			if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
-				break
-			}
-			next.Fragment = ""
 			if status == 303 || ((status == 301 || status == 302) && method != "GET" && method != "HEAD") {
-				method, body = "GET", nil
-			}
-			h := u.hostFor(next)
-			u.dyn.Reset()
-			if err := u.r.buildRequest(&u.dyn, &u.req, method, next, body); err != nil {
-				break
+				method, body, ctype = "GET", nil, ""
 			}
 			page = next
-			if status, ok = u.transaction(h, u.dyn.Bytes(), method == "HEAD", method, next.String()); !ok {
+			if status, ok = u.sendURL(method, next, body, ctype); !ok {
 				return
 			}
 		}
 	}
 	if o.Parser != nil && status >= 200 && status < 300 && looksHTML(u.resp.Header.ContentType()) {
-		u.assets = o.Parser(u.assets[:0], u.resp.Body(), page)
+		u.assets = o.Parser(u.assets[:0], u.pageHTML(), page)
 		for _, a := range u.assets {
 			au, err := url.Parse(a)
 			if err != nil || (au.Scheme != "http" && au.Scheme != "https") || au.Host == "" {
 				continue
 			}
-			h := u.hostFor(au)
-			u.dyn.Reset()
-			if err := u.r.buildRequest(&u.dyn, &u.req, "GET", au, nil); err != nil {
-				continue
-			}
-			if _, ok := u.transaction(h, u.dyn.Bytes(), false, "GET", a); !ok {
+			if _, ok := u.sendURL("GET", au, nil, ""); !ok {
 				return
 			}
 		}
 	}
+}
+
+// location is the response's redirect target, resolved against page; nil
+// when there is none to follow.
+func (u *user) location(page *url.URL) *url.URL {
+	loc := u.resp.Header.Peek("Location")
+	if len(loc) == 0 {
+		return nil
+	}
+	next, err := page.Parse(string(loc))
+	if err != nil || (next.Scheme != "http" && next.Scheme != "https") || next.Host == "" {
+		return nil
+	}
+	next.Fragment = ""
+	return next
+}
+
+// sendURL builds and sends a request met during the run (a redirect hop or
+// a parsed asset).
+func (u *user) sendURL(method string, x *url.URL, body []byte, ctype string) (int, bool) {
+	h := u.hostFor(x)
+	var at int
+	u.dyn, at = u.r.buildRequest(u.dyn[:0], method, x, body, ctype)
+	return u.send(h, u.dyn, at, x, nil, method == "HEAD", method, x.String())
+}
+
+// send sends one request with the user's session headers; a 401 that the
+// run's credentials answer is sent once more with them, as siege does, and
+// both count as transactions.
+func (u *user) send(h *hostInfo, raw []byte, at int, x *url.URL, key *prepared, head bool, method, target string) (int, bool) {
+	status, ok := u.transaction(h, u.withSession(raw, at, x, h, key), head, method, target, x)
+	if ok && status == 401 && u.answerChallenge(h, x) {
+		status, ok = u.transaction(h, u.withSession(raw, at, x, h, key), head, method, target, x)
+	}
+	return status, ok
 }
 
 func isRedirect(code int) bool {

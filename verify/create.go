@@ -97,6 +97,8 @@ func (s AlarmSpec) withDefaults() (AlarmSpec, error) {
 		return s, fmt.Errorf("alarm metric %q: want %q or %q", s.Metric, MetricContainerInsights, MetricAWSECS)
 	case s.Period < 0 || s.EvaluationPeriods < 0 || s.DatapointsToAlarm < 0:
 		return s, errors.New("alarm period, evaluation periods and datapoints must be positive")
+	case !ValidPeriod(s.Period):
+		return s, fmt.Errorf("alarm period %ds: CloudWatch alarm periods are 10, 20, 30 or a multiple of 60 seconds", s.Period)
 	case s.DatapointsToAlarm > s.EvaluationPeriods:
 		return s, fmt.Errorf("alarm needs %d of %d datapoints: datapoints to alarm cannot exceed evaluation periods", s.DatapointsToAlarm, s.EvaluationPeriods)
 	case int64(s.Period)*int64(s.EvaluationPeriods) > 86400:
@@ -180,4 +182,10 @@ func CreateAlarm(ctx context.Context, api API, spec AlarmSpec) (types.MetricAlar
 		return types.MetricAlarm{}, fmt.Errorf("read back alarm %s: %w", name, err)
 	}
 	return a, nil
+}
+
+// ValidPeriod reports whether PutMetricAlarm accepts period (seconds): 10,
+// 20, 30 or a positive multiple of 60.
+func ValidPeriod(period int32) bool {
+	return period == 10 || period == 20 || period == 30 || (period > 0 && period%60 == 0)
 }

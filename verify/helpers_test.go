@@ -31,7 +31,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	clk := testsupport.NewClock(t0)
-	ep := awstest.Start(t, awslocal.New(awslocal.Options{Now: clk.Now, Region: awstest.Region, MinPeriod: time.Second}), 3)
+	ep := awstest.Start(t, awslocal.New(awslocal.Options{Now: clk.Now, Region: awstest.Region}), 3)
 	return &fixture{clock: clk, srv: ep.Server, cw: ep.CloudWatch()}
 }
 

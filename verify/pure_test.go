@@ -109,11 +109,22 @@ func TestWatchesECSCPU(t *testing.T) {
 	}
 }
 
+func TestValidPeriod(t *testing.T) {
+	for p, want := range map[int32]bool{10: true, 20: true, 30: true, 60: true, 120: true, 86400: true,
+		0: false, 1: false, 2: false, 5: false, 15: false, 40: false, 45: false, 90: false, -60: false} {
+		if ValidPeriod(p) != want {
+			t.Errorf("ValidPeriod(%d) = %v", p, !want)
+		}
+	}
+}
+
 func TestPutMetricAlarmInputValidation(t *testing.T) {
 	for _, spec := range []AlarmSpec{
 		{Metric: "memory"},
 		{EvaluationPeriods: 1, DatapointsToAlarm: 2},
 		{Period: -60},
+		{Period: 45},
+		{Period: 1},
 		{Period: 3600, EvaluationPeriods: 25},
 	} {
 		if _, err := PutMetricAlarmInput(spec); err == nil {

@@ -16,10 +16,12 @@ import (
 	"github.com/loadgen/loadgen/internal/awslocal"
 )
 
-// createCPUAlarm creates "cpu-high" on cluster c / service s with a 2 s period.
+// createCPUAlarm creates "cpu-high" on cluster c / service s with a 10 s
+// period, the shortest that PutMetricAlarm accepts besides 20 and 30; the
+// tests move the fake clock 5 s per poll, two polls a period.
 func (f *fixture) createCPUAlarm(t *testing.T, metric string) types.MetricAlarm {
 	t.Helper()
-	a, err := CreateAlarm(context.Background(), f.cw, AlarmSpec{Name: "cpu-high", Cluster: "c", Service: "s", Period: 2, Metric: metric})
+	a, err := CreateAlarm(context.Background(), f.cw, AlarmSpec{Name: "cpu-high", Cluster: "c", Service: "s", Period: 10, Metric: metric})
 	if err != nil {
 		t.Fatalf("CreateAlarm: %v", err)
 	}
@@ -33,7 +35,7 @@ func (f *fixture) settle(t *testing.T, pct float64) {
 	t.Helper()
 	for range 6 {
 		f.putCPU(t, pct)
-		f.clock.Advance(time.Second)
+		f.clock.Advance(5 * time.Second)
 		f.srv.Evaluate()
 	}
 	out, err := f.cw.DescribeAlarms(context.Background(), &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"cpu-high"}})
@@ -63,7 +65,7 @@ func TestWatchUntilAlarmFromMetrics(t *testing.T) {
 				f.srv.Evaluate()
 			}
 			v, err := Watch(context.Background(), f.cw, alarm, Options{
-				Poll: time.Second, Since: since, UntilAlarm: true, Timeout: 5 * time.Minute,
+				Poll: 5 * time.Second, Since: since, UntilAlarm: true, Timeout: 25 * time.Minute,
 				OnEvent: rec.add, Now: f.clock.Now, wait: f.fakeWait(t, 60, &waits, step),
 			})
 			if err != nil {
@@ -83,7 +85,7 @@ func TestWatchUntilAlarmFromMetrics(t *testing.T) {
 				!v.Changes[0].Time.Equal(v.FiredAt) || !strings.Contains(v.Changes[0].Reason, "Threshold Crossed") {
 				t.Errorf("changes = %+v, want one OK -> ALARM with the evaluator's reason", v.Changes)
 			}
-			if v.Threshold != 50 || v.Comparison != "GreaterThanThreshold" || v.Period != 2 || v.EvaluationPeriods != 1 || v.DatapointsToAlarm != 1 || v.TreatMissingData != "missing" {
+			if v.Threshold != 50 || v.Comparison != "GreaterThanThreshold" || v.Period != 10 || v.EvaluationPeriods != 1 || v.DatapointsToAlarm != 1 || v.TreatMissingData != "missing" {
 				t.Errorf("verdict config: %+v", v)
 			}
 			// The newest period may mix 30% and 80% samples: above 50 either way.
@@ -119,7 +121,7 @@ func TestWatchBriefAlarmBetweenPolls(t *testing.T) {
 	f := newFixture(t)
 	alarm := f.createCPUAlarm(t, MetricContainerInsights)
 	f.setState(t, "cpu-high", types.StateValueOk)
-	f.clock.Advance(time.Second) // that change is before the load
+	f.clock.Advance(5 * time.Second) // that change is before the load
 	since := f.clock.Now()
 	var waits []time.Duration
 	var flipAt time.Time
@@ -132,7 +134,7 @@ func TestWatchBriefAlarmBetweenPolls(t *testing.T) {
 	}
 	rec := &recorder{}
 	v, err := Watch(context.Background(), f.cw, alarm, Options{
-		Poll: 10 * time.Second, Since: since, UntilAlarm: true, Timeout: time.Minute,
+		Poll: 50 * time.Second, Since: since, UntilAlarm: true, Timeout: 5 * time.Minute,
 		OnEvent: rec.add, Now: f.clock.Now, wait: f.fakeWait(t, 20, &waits, step),
 	})
 	if err != nil {
@@ -176,7 +178,7 @@ func TestWatchWithoutHistory(t *testing.T) {
 	}
 	rec := &recorder{}
 	v, err := Watch(context.Background(), f.cw, alarm, Options{
-		Poll: 10 * time.Second, UntilAlarm: true, Timeout: time.Minute,
+		Poll: 50 * time.Second, UntilAlarm: true, Timeout: 5 * time.Minute,
 		OnEvent: rec.add, Now: f.clock.Now, wait: f.fakeWait(t, 20, &waits, step),
 	})
 	if err != nil {
@@ -206,7 +208,7 @@ func TestWatchTimeout(t *testing.T) {
 	// The load keeps the CPU at 31.2% or 35.0%, by period.
 	step := func(int) {
 		pct := 31.2
-		if f.clock.Now().Unix()/2%2 == 1 {
+		if f.clock.Now().Unix()/10%2 == 1 {
 			pct = 35.0
 		}
 		f.putCPU(t, pct)
@@ -215,7 +217,7 @@ func TestWatchTimeout(t *testing.T) {
 	var waits []time.Duration
 	start := f.clock.Now()
 	v, err := Watch(context.Background(), f.cw, alarm, Options{
-		Poll: time.Second, UntilAlarm: true, Timeout: 20 * time.Second,
+		Poll: 5 * time.Second, UntilAlarm: true, Timeout: 100 * time.Second,
 		Now: f.clock.Now, wait: f.fakeWait(t, 60, &waits, step),
 	})
 	if err != nil {
@@ -224,8 +226,8 @@ func TestWatchTimeout(t *testing.T) {
 	if v.Fired {
 		t.Fatalf("fired at %s", v.FiredAt)
 	}
-	if end := f.clock.Now(); !end.Equal(start.Add(20 * time.Second)) {
-		t.Errorf("watch ended at +%s, want exactly at the 20s timeout", end.Sub(start))
+	if end := f.clock.Now(); !end.Equal(start.Add(100 * time.Second)) {
+		t.Errorf("watch ended at +%s, want exactly at the 100s timeout", end.Sub(start))
 	}
 	if len(v.LastValues) < 2 {
 		t.Fatalf("LastValues = %v, want several", v.LastValues)
@@ -237,7 +239,7 @@ func TestWatchTimeout(t *testing.T) {
 		}
 		vals = append(vals, formatValue(x))
 	}
-	want := "alarm cpu-high stayed OK: latest values " + strings.Join(vals, ", ") + " never exceeded 50 (needs 1 of 1 datapoints over 2s > 50)"
+	want := "alarm cpu-high stayed OK: latest values " + strings.Join(vals, ", ") + " never exceeded 50 (needs 1 of 1 datapoints over 10s > 50)"
 	if v.Diagnosis != want {
 		t.Errorf("diagnosis =\n%s\nwant\n%s", v.Diagnosis, want)
 	}
@@ -248,13 +250,13 @@ func TestWatchTimeoutNoData(t *testing.T) {
 	alarm := f.createCPUAlarm(t, MetricContainerInsights)
 	var waits []time.Duration
 	v, err := Watch(context.Background(), f.cw, alarm, Options{
-		Poll: 5 * time.Second, UntilAlarm: true, Timeout: 30 * time.Second,
+		Poll: 25 * time.Second, UntilAlarm: true, Timeout: 150 * time.Second,
 		Now: f.clock.Now, wait: f.fakeWait(t, 30, &waits, func(int) { f.srv.Evaluate() }),
 	})
 	if err != nil {
 		t.Fatalf("Watch: %v", err)
 	}
-	want := "alarm cpu-high stayed INSUFFICIENT_DATA: no datapoints for CpuReserved, CpuUtilized in ECS/ContainerInsights ClusterName=c ServiceName=s: is Container Insights enabled on the cluster, and is the service running? (needs 1 of 1 datapoints over 2s > 50)"
+	want := "alarm cpu-high stayed INSUFFICIENT_DATA: no datapoints for CpuReserved, CpuUtilized in ECS/ContainerInsights ClusterName=c ServiceName=s: is Container Insights enabled on the cluster, and is the service running? (needs 1 of 1 datapoints over 10s > 50)"
 	if v.Fired || v.Diagnosis != want {
 		t.Errorf("fired %v, diagnosis =\n%s\nwant\n%s", v.Fired, v.Diagnosis, want)
 	}
@@ -274,7 +276,7 @@ func TestWatchThrottlingBacksOff(t *testing.T) {
 	}
 	rec := &recorder{}
 	v, err := Watch(context.Background(), f.cw, alarm, Options{
-		Poll: time.Second, Timeout: 12 * time.Second,
+		Poll: 5 * time.Second, Timeout: 60 * time.Second,
 		OnEvent: rec.add, Now: f.clock.Now, wait: f.fakeWait(t, 40, &waits, step),
 	})
 	if err != nil {
@@ -286,10 +288,10 @@ func TestWatchThrottlingBacksOff(t *testing.T) {
 	if got := f.srv.Calls("DescribeAlarms"); got < 1+6+1 {
 		t.Errorf("DescribeAlarms calls = %d, want the 6 throttled attempts and more", got)
 	}
-	// Jittered ±20%: 2 s, then 4 s, then back to 1 s once a poll succeeds.
+	// Jittered ±20%: 10 s, then 20 s, then back to 5 s once a poll succeeds.
 	within := func(d, base time.Duration) bool { return d >= base*8/10 && d <= base*12/10 }
-	if len(waits) < 3 || !within(waits[0], 2*time.Second) || !within(waits[1], 4*time.Second) || !within(waits[2], time.Second) {
-		t.Errorf("waits = %v, want ~2s, ~4s, then ~1s", waits)
+	if len(waits) < 3 || !within(waits[0], 10*time.Second) || !within(waits[1], 20*time.Second) || !within(waits[2], 5*time.Second) {
+		t.Errorf("waits = %v, want ~10s, ~20s, then ~5s", waits)
 	}
 	var throttleNotices int
 	for _, n := range rec.kind(EventNotice) {
@@ -309,7 +311,7 @@ func TestWatchErrors(t *testing.T) {
 		f.setState(t, "cpu-high", types.StateValueOk)
 		var waits []time.Duration
 		v, err := Watch(context.Background(), f.cw, alarm, Options{
-			Poll: time.Second, UntilAlarm: true, Now: f.clock.Now,
+			Poll: 5 * time.Second, UntilAlarm: true, Now: f.clock.Now,
 			wait: f.fakeWait(t, 20, &waits, func(i int) {
 				if i == 1 {
 					f.srv.InjectError("DescribeAlarms", "AccessDenied", 1)
@@ -329,7 +331,7 @@ func TestWatchErrors(t *testing.T) {
 		alarm := f.createCPUAlarm(t, MetricContainerInsights)
 		var waits []time.Duration
 		_, err := Watch(context.Background(), f.cw, alarm, Options{
-			Poll: time.Second, Now: f.clock.Now,
+			Poll: 5 * time.Second, Now: f.clock.Now,
 			wait: f.fakeWait(t, 20, &waits, func(i int) {
 				if _, err := f.cw.DeleteAlarms(context.Background(), &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"cpu-high"}}); err != nil {
 					t.Fatal(err)
@@ -348,7 +350,7 @@ func TestWatchErrors(t *testing.T) {
 		var waits []time.Duration
 		rec := &recorder{}
 		v, err := Watch(context.Background(), f.cw, alarm, Options{
-			Poll: time.Second, UntilAlarm: true, Timeout: 3 * time.Second, OnEvent: rec.add, Now: f.clock.Now,
+			Poll: 5 * time.Second, UntilAlarm: true, Timeout: 15 * time.Second, OnEvent: rec.add, Now: f.clock.Now,
 			wait: f.fakeWait(t, 20, &waits, nil),
 		})
 		if err != nil {
@@ -371,7 +373,7 @@ func TestWatchCancel(t *testing.T) {
 	defer cancel()
 	var waits []time.Duration
 	v, err := Watch(ctx, f.cw, alarm, Options{
-		Poll: time.Second, UntilAlarm: true, Now: f.clock.Now,
+		Poll: 5 * time.Second, UntilAlarm: true, Now: f.clock.Now,
 		wait: f.fakeWait(t, 20, &waits, func(i int) {
 			f.putCPU(t, 20)
 			if i == 2 {
@@ -427,7 +429,7 @@ func TestWatchHistoryThrottled(t *testing.T) {
 	f := newFixture(t)
 	alarm := f.createCPUAlarm(t, MetricContainerInsights)
 	f.setState(t, "cpu-high", types.StateValueOk)
-	f.clock.Advance(time.Second) // that change is before the load
+	f.clock.Advance(5 * time.Second) // that change is before the load
 	var waits []time.Duration
 	step := func(i int) {
 		if i == 1 {
@@ -437,7 +439,7 @@ func TestWatchHistoryThrottled(t *testing.T) {
 	}
 	rec := &recorder{}
 	v, err := Watch(context.Background(), f.cw, alarm, Options{
-		Poll: time.Second, UntilAlarm: true, Timeout: time.Minute,
+		Poll: 5 * time.Second, UntilAlarm: true, Timeout: 5 * time.Minute,
 		OnEvent: rec.add, Now: f.clock.Now, wait: f.fakeWait(t, 20, &waits, step),
 	})
 	if err != nil {

@@ -39,7 +39,8 @@ var clients = map[string]*client{
 		name: "loadgen",
 		bin:  func(c *config) string { return c.loadgen },
 		args: func(url string, conns int, d time.Duration) []string {
-			return []string{"-c", strconv.Itoa(conns), "-t", fmt.Sprintf("%dS", int(d.Seconds())), "-b", "-j", "--timeout", "10s", url}
+			// -R /dev/null: no siege configuration file of this machine changes the run.
+			return []string{"-R", os.DevNull, "-c", strconv.Itoa(conns), "-t", fmt.Sprintf("%dS", int(d.Seconds())), "-b", "-j", "--timeout", "10s", url}
 		},
 		parse: parseLoadgen,
 	},

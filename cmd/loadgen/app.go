@@ -99,7 +99,7 @@ error or bad URL file; 3 the run could not start; 130 Ctrl+C.`,
 // subcommands lists the commands besides the load run; each file adds its own.
 func (a *app) subcommands() []*cobra.Command {
 	return []*cobra.Command{a.versionCommand(), a.crawlCommand(), a.urlCommand(), a.alarmCommand(), a.demoCommand(), a.demoSiteCommand(),
-		a.mergeCommand(), a.compareCommand(), a.reportCommand()}
+		a.mergeCommand(), a.compareCommand(), a.reportCommand(), a.checkCommand()}
 }
 
 func (a *app) versionCommand() *cobra.Command {

@@ -105,7 +105,7 @@ func TestUntilAlarmStopsTheLoadWhenTheAlarmFires(t *testing.T) {
 		}
 	}()
 	srv.PutStack("ecsworkshop-frontend", awslocal.Output{Key: "FrontendFargateLBServiceServiceURL55F424CF", Value: ws.URL})
-	if r := runCLI(t, nil, "alarm", "create", "--period", "1"); r.code != 0 || !strings.Contains(r.stdout, "created alarm loadgen-ecsdemo-frontend-cpu-high") {
+	if r := runCLI(t, nil, "alarm", "create", "--period", "10"); r.code != 0 || !strings.Contains(r.stdout, "created alarm loadgen-ecsdemo-frontend-cpu-high") {
 		t.Fatalf("alarm create: %d %s %s", r.code, r.stdout, r.stderr)
 	}
 	jf := filepath.Join(t.TempDir(), "r.json")
@@ -138,7 +138,7 @@ func TestUntilAlarmTimeoutExplainsWhy(t *testing.T) {
 	srv, _ := localAWS(t)
 	s := newSite(t)
 	srv.PutStack("container-demo-alb", awslocal.Output{Key: "ExternalUrl", Value: s.URL})
-	if r := runCLI(t, nil, "alarm", "create", "--period", "1", "--name", "cpu-high"); r.code != 0 {
+	if r := runCLI(t, nil, "alarm", "create", "--period", "10", "--name", "cpu-high"); r.code != 0 {
 		t.Fatalf("create: %s", r.stderr)
 	}
 	start := time.Now()
@@ -177,7 +177,7 @@ func TestAlarmErrorsStopBeforeAnyLoad(t *testing.T) {
 func TestAlarmWatchCommand(t *testing.T) {
 	_, cw := localAWS(t)
 	var hits atomic.Int64
-	if r := runCLI(t, nil, "alarm", "create", "--period", "1", "--name", "w"); r.code != 0 {
+	if r := runCLI(t, nil, "alarm", "create", "--period", "10", "--name", "w"); r.code != 0 {
 		t.Fatalf("create: %s", r.stderr)
 	}
 	r := runCLI(t, nil, "alarm", "watch", "w", "--poll", "1s", "--alarm-timeout", "2s")

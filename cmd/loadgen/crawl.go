@@ -33,7 +33,7 @@ func (c *crawlFlags) register(fs *pflag.FlagSet, forRun bool) {
 	fs.StringArrayVar(&c.allow, "crawl-allow", nil, "crawl: also allow this host (host or host:port; repeatable); by default only the start URL's origin")
 	if forRun {
 		fs.BoolVar(&c.noCrawl, "no-crawl", false, "with -i and one URL, do not crawl: load that URL only")
-		fs.BoolVar(&c.noParse, "no-parser", false, "disable the HTML parser (siegerc parser = true)")
+		fs.BoolVarP(&c.noParse, "no-parser", "N", false, "disable the HTML parser (siegerc parser = true)")
 	}
 }
 
@@ -49,10 +49,12 @@ func (c *crawlFlags) options(o *loadgen.Options) crawl.Options {
 }
 
 // parserFunc is siege's parser on top of crawl.Assets, limited to the
-// page's origin and the allowed hosts.
-func parserFunc(allow []string) loadgen.ParserFunc {
+// page's origin and the allowed hosts, without siege's nofollow hosts.
+func parserFunc(allow, nofollow []string) loadgen.ParserFunc {
 	return func(dst []string, body []byte, page *url.URL) []string {
-		return crawl.Assets(dst, body, page, allow)
+		n := len(dst)
+		dst = crawl.Assets(dst, body, page, allow)
+		return append(dst[:n], nofollowFilter(dst[n:], nofollow)...)
 	}
 }
 

@@ -147,7 +147,7 @@ func TestUntilAlarmAndThresholdsBothMustHold(t *testing.T) {
 		}
 	}()
 	srv.PutStack("ecsworkshop-frontend", awslocal.Output{Key: "FrontendFargateLBServiceServiceURL55F424CF", Value: ws.URL})
-	if r := runCLI(t, nil, "alarm", "create", "--period", "1"); r.code != 0 {
+	if r := runCLI(t, nil, "alarm", "create", "--period", "10"); r.code != 0 {
 		t.Fatalf("alarm create: %d %s", r.code, r.stderr)
 	}
 	r := runCLI(t, nil, "-c", "4", "--until-alarm", "--poll", "1s", "--alarm-timeout", "40s", "-j",
@@ -168,7 +168,7 @@ func TestUntilAlarmAndThresholdsBothMustHold(t *testing.T) {
 
 	s := newSite(t)
 	srv.PutStack("ecsworkshop-frontend", awslocal.Output{Key: "FrontendFargateLBServiceServiceURL55F424CF", Value: s.URL})
-	if r := runCLI(t, nil, "alarm", "create", "--period", "1", "--name", "never", "--threshold", "99"); r.code != 0 {
+	if r := runCLI(t, nil, "alarm", "create", "--period", "10", "--name", "never", "--threshold", "99"); r.code != 0 {
 		t.Fatalf("alarm create: %s", r.stderr)
 	}
 	r = runCLI(t, nil, "-c", "2", "-d", "0.05", "--until-alarm", "--alarm", "never", "--poll", "1s", "--alarm-timeout", "2s",

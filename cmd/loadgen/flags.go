@@ -23,6 +23,8 @@ type settings struct {
 	mark     string
 	get      bool
 	print    bool
+	getMeth  string // -g's method: HEAD, or GET (siegerc gmethod)
+	showLog  bool   // say where the log went (siegerc show-logfile)
 }
 
 // runFlags are the load run's flags: siege's, then loadgen's extensions.
@@ -40,6 +42,7 @@ type runFlags struct {
 	alarm alarmFlags
 
 	failOn failOnFlags // --fail-on thresholds
+	siege  siegeFlags  // -C, -D, cookies, login, proxy, failures, and the siegerc's own keys
 }
 
 // defaultLog is where -l without a file name appends, as siege has its own.
@@ -47,6 +50,7 @@ const defaultLog = "~/.loadgen/loadgen.log"
 
 func (f *runFlags) register(fs *pflag.FlagSet) {
 	f.opts = loadgen.DefaultOptions()
+	f.opts.UserAgent = loadgen.DefaultUserAgent(version) // siege's form, with loadgen's version
 	o := &f.opts
 	fs.IntVarP(&o.Users, "concurrent", "c", o.Users, "concurrent simulated users")
 	fs.VarP(reps{&o.Reps, &o.Once}, "reps", "r", "requests per user, or 'once' (each user runs its slice of the URL file once)")
@@ -66,8 +70,8 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.mark, "mark", "m", "", "write a marker line to the log before the stats (implies --log)")
 	fs.BoolVarP(&f.get, "get", "g", false, "one HEAD request; print the request and response headers")
 	fs.BoolVarP(&f.print, "print", "p", false, "one GET request; print the response body")
-	fs.StringVarP(&f.rc, "rc", "R", "", "read settings from this siegerc file")
-	fs.BoolVar(&o.NoFollow, "no-follow", o.NoFollow, "do not follow redirects")
+	fs.StringVarP(&f.rc, "rc", "R", "", "siegerc file to read (default: $SIEGERC, ~/.siege/siege.conf, ~/.siegerc, as siege)")
+	fs.BoolVarP(&o.NoFollow, "no-follow", "F", o.NoFollow, "do not follow redirects")
 	fs.BoolVarP(&f.version, "version", "V", false, "print the version and exit")
 
 	fs.Var(timeout{&o.Timeout}, "timeout", "per-request timeout (connect, send and response); a bare number is seconds")
@@ -77,6 +81,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.Insecure, "insecure", o.Insecure, "skip TLS certificate verification")
 	fs.Var(protocol{&o.Protocol}, "protocol", "HTTP/1.1 or HTTP/1.0")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed for internet mode and delays (0: random)")
+	f.siege.register(fs, o)
 	f.perf.register(fs)
 	registerStages(fs, o)
 	f.failOn.register(fs)

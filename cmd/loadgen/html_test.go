@@ -170,7 +170,7 @@ func TestHTMLOfAnAlarmRun(t *testing.T) {
 		}
 	}()
 	srv.PutStack("ecsworkshop-frontend", awslocal.Output{Key: "FrontendFargateLBServiceServiceURL55F424CF", Value: ws.URL})
-	if r := runCLI(t, nil, "alarm", "create", "--period", "1"); r.code != 0 {
+	if r := runCLI(t, nil, "alarm", "create", "--period", "10"); r.code != 0 {
 		t.Fatalf("alarm create: %s", r.stderr)
 	}
 	dir := t.TempDir()

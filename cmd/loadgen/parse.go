@@ -1,16 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/spf13/pflag"
 )
 
 // parseSiegeTime parses siege's -t: a number with an optional S, M or H
@@ -59,106 +53,6 @@ func parseTimeout(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("invalid timeout %q: want a duration like 30s or a number of seconds", s)
 	}
 	return d, nil
-}
-
-// siegercFlags maps the siegerc keys loadgen honours to the flags they
-// stand for. "url" and "follow-location" are handled by applySiegerc.
-var siegercFlags = map[string]string{
-	"concurrent": "concurrent", "time": "time", "reps": "reps", "delay": "delay", "benchmark": "benchmark",
-	"internet": "internet", "file": "file", "timeout": "timeout", "user-agent": "user-agent",
-	"connection": "connection", "protocol": "protocol", "verbose": "verbose", "quiet": "quiet",
-	"json_output": "json-output", "parser": "parser",
-}
-
-// siegercKnown reports whether loadgen honours a siegerc key.
-func siegercKnown(k string) bool {
-	_, ok := siegercFlags[k]
-	return ok || k == "url" || k == "follow-location"
-}
-
-// applySiegerc applies siegerc settings as if they were given for the flags
-// the user did not give; flags always win. It returns the siegerc's url.
-func applySiegerc(fs *pflag.FlagSet, rc map[string]string, file string) (string, error) {
-	set := func(key, flag, v string) error {
-		if fs.Changed(flag) {
-			return nil
-		}
-		if fs.Lookup(flag).Value.Type() == "bool" {
-			b, err := parseBool(v)
-			if err != nil {
-				return fmt.Errorf("%s: %s: %w", file, key, err)
-			}
-			v = strconv.FormatBool(b)
-		}
-		if err := fs.Set(flag, v); err != nil {
-			return fmt.Errorf("%s: %s: %w", file, key, err)
-		}
-		fs.Lookup(flag).Changed = false // still "not given" for later rules
-		return nil
-	}
-	for key, v := range rc {
-		switch flag, ok := siegercFlags[key]; {
-		case ok:
-			if err := set(key, flag, v); err != nil {
-				return "", err
-			}
-		case key == "follow-location":
-			follow, err := parseBool(v)
-			if err != nil {
-				return "", fmt.Errorf("%s: follow-location: %w", file, err)
-			}
-			if err := set(key, "no-follow", strconv.FormatBool(!follow)); err != nil {
-				return "", err
-			}
-		}
-	}
-	return rc["url"], nil
-}
-
-// readSiegerc reads "key = value" lines, ignoring comments and blank lines.
-// It returns the known settings and the sorted unknown keys.
-func readSiegerc(path string) (map[string]string, []string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read siegerc: %w", err)
-	}
-	defer f.Close()
-	return parseSiegerc(f, path)
-}
-
-func parseSiegerc(r io.Reader, name string) (map[string]string, []string, error) {
-	known := map[string]string{}
-	unknown := map[string]bool{}
-	sc := bufio.NewScanner(r)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if i := strings.Index(line, "#"); i >= 0 {
-			line = strings.TrimSpace(line[:i])
-		}
-		if line == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, nil, fmt.Errorf("%s:%d: want key = value, got %q", name, n, line)
-		}
-		k = strings.ToLower(strings.TrimSpace(k))
-		v = strings.TrimSpace(v)
-		if siegercKnown(k) {
-			known[k] = v
-		} else {
-			unknown[k] = true
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	var keys []string
-	for k := range unknown {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return known, keys, nil
 }
 
 func parseBool(s string) (bool, error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -25,19 +26,29 @@ func TestParseSiegeTime(t *testing.T) {
 }
 
 func TestParseSiegerc(t *testing.T) {
-	in := "# comment\nconcurrent = 25\n  delay=0.5 # trailing\nurl = http://x/?a=b\nCOLOR = on\nfailures = 1024\n\n"
-	known, unknown, err := parseSiegerc(strings.NewReader(in), "rc")
+	in := "# comment\nconcurrent = 25\n  delay=0.5 # trailing\nurl = http://x/?a=b\nCOLOR = on\nfailures = 1024\n\n" +
+		"HOST = 127.0.0.1:8080\nlogin-url = http://$(HOST)/login POST u=a\nlogin-url: http://${HOST}/l2\nlogin = ann:pa#ss:realm\n" +
+		"header = X-A: 1\nheader = X-B: ${HOME}\nTYPO = 3\nchunked = true\ncache = true\n"
+	env := func(k string) (string, bool) { return map[string]string{"HOME": "/home/ann"}[k], k == "HOME" }
+	rc, err := parseSiegerc(strings.NewReader(in), "rc", env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if known["concurrent"] != "25" || known["delay"] != "0.5" || known["url"] != "http://x/?a=b" || len(known) != 3 {
-		t.Fatalf("known %v", known)
+	want := map[string][]string{
+		"concurrent": {"25"}, "delay": {"0.5"}, "url": {"http://x/?a=b"}, "color": {"on"}, "failures": {"1024"},
+		"login-url": {"http://127.0.0.1:8080/login POST u=a", "http://127.0.0.1:8080/l2"}, "login": {"ann:pa#ss:realm"},
+		"header": {"X-A: 1", "X-B: /home/ann"}, "chunked": {"true"}, "cache": {"true"},
 	}
-	if strings.Join(unknown, ",") != "color,failures" {
-		t.Fatalf("unknown %v", unknown)
+	if fmt.Sprint(rc.values) != fmt.Sprint(want) {
+		t.Fatalf("values\n%v\nwant\n%v", rc.values, want)
 	}
-	if _, _, err := parseSiegerc(strings.NewReader("ok = 1\nnot a setting\n"), "rc"); err == nil || !strings.Contains(err.Error(), "rc:2:") {
-		t.Fatalf("bad line: %v", err)
+	if got := strings.Join(rc.ignored, ", "); got != "cache (no cache revalidation), color (no colour output), typo (unknown)" {
+		t.Fatalf("ignored: %s", got)
+	}
+	for _, bad := range []string{"ok = 1\nnot a setting\n", "ok = 1\nlogin-url = http://$(NOPE)/\n", "=x\n"} {
+		if _, err := parseSiegerc(strings.NewReader(bad), "rc", nil); err == nil || !strings.Contains(err.Error(), "rc:2:") && !strings.Contains(err.Error(), "rc:1:") {
+			t.Fatalf("%q: %v", bad, err)
+		}
 	}
 }
 
@@ -46,13 +57,13 @@ func FuzzParseSiegerc(f *testing.F) {
 	f.Add("a=b=c\n")
 	f.Add("=\n")
 	f.Fuzz(func(t *testing.T, s string) {
-		known, _, err := parseSiegerc(strings.NewReader(s), "rc")
+		rc, err := parseSiegerc(strings.NewReader(s), "rc", nil)
 		if err != nil {
 			return
 		}
-		for k := range known {
-			if !siegercKnown(k) {
-				t.Fatalf("unknown key %q returned as known", k)
+		for k, vs := range rc.values {
+			if _, ok := siegercKeys[k]; !ok || len(vs) == 0 {
+				t.Fatalf("key %q (%d values) is not one siege documents", k, len(vs))
 			}
 		}
 	})

@@ -22,18 +22,10 @@ import (
 // flag (-b, -j, -l/-m, --parser), and the checks a single flag cannot make.
 func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings, error) {
 	s := &f.settings
-	if f.rc != "" {
-		rc, unknown, err := readSiegerc(f.rc)
-		if err != nil {
-			return nil, usageErr("%v", err)
-		}
-		if len(unknown) > 0 {
-			fmt.Fprintf(a.stderr, "loadgen: %s: ignoring settings loadgen does not use: %s\n", f.rc, strings.Join(unknown, ", "))
-		}
-		if s.url, err = applySiegerc(fs, rc, f.rc); err != nil {
-			return nil, usageErr("%v", err)
-		}
+	if err := a.loadSiegerc(fs, f); err != nil {
+		return nil, err
 	}
+	s.url = f.siege.url
 	if len(args) > 0 {
 		s.url = args[len(args)-1] // siege: the last argument is the URL
 	}
@@ -50,12 +42,17 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 	if s.opts.Headers, err = parseHeaders(f.headers); err != nil {
 		return nil, err
 	}
+	if err := a.finishSiege(fs, f, s); err != nil {
+		return nil, err
+	}
 	if s.jsonOut {
 		s.quiet = true
+		s.verbose = false // siege: JSON output supersedes verbose
 	}
-	if fs.Changed("log") || s.mark != "" {
-		if s.logFile == "" {
-			s.logFile = defaultLog
+	s.getMeth, s.showLog = firstNonEmpty(f.siege.gmethod, "HEAD"), f.siege.showLogfile
+	if fs.Changed("log") || s.mark != "" || f.siege.logging {
+		if s.logFile == "" || (s.logFile == defaultLog && f.siege.logfile != "") {
+			s.logFile = firstNonEmpty(f.siege.logfile, defaultLog)
 		}
 		if rest, ok := strings.CutPrefix(s.logFile, "~/"); ok {
 			s.logFile = filepath.Join(a.getenv("HOME"), rest)
@@ -64,7 +61,7 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 		s.logFile = ""
 	}
 	if f.parser && !f.crawl.noParse {
-		s.opts.Parser = parserFunc(f.crawl.allow)
+		s.opts.Parser = parserFunc(f.crawl.allow, f.siege.nofollow)
 	}
 	return s, nil
 }
@@ -117,6 +114,9 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	s, err := a.settings(fs, f, args)
 	if err != nil {
 		return err
+	}
+	if f.siege.config {
+		return a.showConfig(f, s)
 	}
 	perf, err := a.startPerf(&f.perf, s)
 	defer perf.close()
@@ -269,6 +269,9 @@ func (a *app) describe(s *settings, targets []loadgen.Target) {
 // emit writes the text report, the JSON report and the log line.
 func (a *app) emit(s *settings, rp *report.Report) error {
 	var errs []error
+	if rp.EndedBy == "failures" {
+		fmt.Fprintf(a.stderr, "loadgen aborted due to excessive socket failure: %d failures (failures = %d)\n", rp.FailedTransactions, s.opts.MaxFailures)
+	}
 	if s.jsonFile != "" {
 		if err := report.WriteFileAtomic(s.jsonFile, rp.WriteJSON); err != nil {
 			errs = append(errs, fmt.Errorf("write JSON report: %w", err))
@@ -277,6 +280,8 @@ func (a *app) emit(s *settings, rp *report.Report) error {
 	if s.logFile != "" {
 		if err := report.AppendLog(s.logFile, s.mark, rp); err != nil {
 			errs = append(errs, fmt.Errorf("write log: %w", err))
+		} else if s.showLog {
+			fmt.Fprintf(a.stderr, "LOG FILE: %s\n", s.logFile)
 		}
 	}
 	if s.jsonOut {

@@ -12,7 +12,7 @@ import (
 // Host included, is sent as in a load run.
 func (a *app) single(ctx context.Context, s *settings, t loadgen.Target) error {
 	if t.Method == "GET" {
-		t.Method = "HEAD"
+		t.Method = firstNonEmpty(s.getMeth, "HEAD") // siegerc gmethod
 		if s.print {
 			t.Method = "GET"
 		}

@@ -37,8 +37,8 @@ func under(prefix string) func(string) bool {
 var rules = []rule{
 	{"the engine, the crawler, the report and the comparison know nothing of AWS: loadgen, crawl, report and compare import no github.com/aws/... package",
 		is("loadgen", "crawl", "report", "compare"), under("github.com/aws/")},
-	{"the AWS side never imports the engine: verify and stackurl do not import loadgen (or report, which does)",
-		is("verify", "stackurl"), is("loadgen", "report")},
+	{"the AWS side never imports the engine: verify, stackurl and workshop do not import loadgen (or report, which does)",
+		is("verify", "stackurl", "workshop"), is("loadgen", "report")},
 	{"nothing imports the command line: no package depends on cmd/...",
 		func(p string) bool { return strings.HasPrefix(p, mod) }, under(mod + "cmd/")},
 	{"the local AWS endpoint speaks the wire protocols itself: internal/awslocal imports no AWS SDK package but smithy-go's encodings",

@@ -258,7 +258,7 @@ func (s *Server) putMetricAlarm(in obj) (cbor.Map, *apiError) {
 		case a.unit != "" && !standardUnits[a.unit]:
 			return nil, errf("InvalidParameterValue", "The value %s for parameter Unit is invalid.", a.unit)
 		}
-		if aerr := s.checkPeriod(period, "Period"); aerr != nil {
+		if aerr := checkPeriod(period, "Period", ""); aerr != nil {
 			return nil, aerr
 		}
 		a.period = period

@@ -150,7 +150,7 @@ func TestPutMetricAlarmPlainRoundTrip(t *testing.T) {
 }
 
 func TestPutMetricAlarmValidation(t *testing.T) {
-	f := newFixture(t, Options{MinPeriod: 10 * time.Second})
+	f := newFixture(t, Options{})
 	base := func() *cloudwatch.PutMetricAlarmInput {
 		return &cloudwatch.PutMetricAlarmInput{
 			AlarmName: aws.String("a"), Namespace: aws.String("N"), MetricName: aws.String("M"),
@@ -173,8 +173,8 @@ func TestPutMetricAlarmValidation(t *testing.T) {
 			func(err error) bool { var e *types.InvalidParameterValueException; return errors.As(err, &e) }, "Median"},
 		{"both statistics", func(in *cloudwatch.PutMetricAlarmInput) { in.ExtendedStatistic = aws.String("p90") }, "InvalidParameterCombination",
 			func(err error) bool { var e *types.InvalidParameterCombinationException; return errors.As(err, &e) }, "mutually exclusive"},
-		{"period below MinPeriod", func(in *cloudwatch.PutMetricAlarmInput) { in.Period = aws.Int32(5) }, "ValidationError",
-			func(err error) bool { var e *types.ValidationException; return errors.As(err, &e) }, "at least 10 seconds"},
+		{"period 45", func(in *cloudwatch.PutMetricAlarmInput) { in.Period = aws.Int32(45) }, "ValidationError",
+			func(err error) bool { var e *types.ValidationException; return errors.As(err, &e) }, "Period must be 10, 20, 30 or a multiple of 60"},
 		{"more than a day", func(in *cloudwatch.PutMetricAlarmInput) { in.EvaluationPeriods = aws.Int32(1441) }, "ValidationError",
 			func(err error) bool { var e *types.ValidationException; return errors.As(err, &e) }, "one day"},
 		{"datapoints over periods", func(in *cloudwatch.PutMetricAlarmInput) { in.DatapointsToAlarm = aws.Int32(2) }, "ValidationError",
@@ -608,5 +608,32 @@ func TestHistoryBounds(t *testing.T) {
 	s.addHistoryLocked("new", t0, "ConfigurationUpdate", "x", "{}")
 	if len(s.history) != maxHistoryNames || s.history["gone-0"] != nil || s.history["new"] == nil || s.history["live"] == nil {
 		t.Errorf("eviction: %d names, gone-0 kept %v, new %v, live %v", len(s.history), s.history["gone-0"] != nil, s.history["new"] != nil, s.history["live"] != nil)
+	}
+}
+
+// TestAlarmPeriods: PutMetricAlarm accepts 10, 20, 30 and multiples of 60,
+// for a plain alarm and for the metrics of a math alarm, and rejects any
+// other period with AWS's ValidationError; GetMetricData also takes 1 and 5.
+func TestAlarmPeriods(t *testing.T) {
+	f := newFixture(t, Options{})
+	for _, p := range []int32{1, 2, 5, 10, 15, 20, 30, 45, 59, 60, 90, 120, 300, 3600, 86400} {
+		valid := p == 10 || p == 20 || p == 30 || p%60 == 0
+		plain := plainAlarm(fmt.Sprint("plain-", p), "GreaterThanThreshold", 1, 1, "missing")
+		plain.Period = aws.Int32(p)
+		for name, in := range map[string]*cloudwatch.PutMetricAlarmInput{"plain": plain, "math": workshopAlarm(fmt.Sprint("math-", p), p)} {
+			_, err := f.cw.PutMetricAlarm(ctxT(t), in)
+			var ve *types.ValidationException
+			switch {
+			case valid && err != nil:
+				t.Errorf("%s, period %d: %v", name, p, err)
+			case !valid && (!errors.As(err, &ve) || ve.ErrorCode() != "ValidationError" || ve.ErrorMessage() != "Period must be 10, 20, 30 or a multiple of 60"):
+				t.Errorf("%s, period %d: err = %v, want AWS's ValidationError", name, p, err)
+			}
+		}
+		_, err := f.cw.GetMetricData(ctxT(t), &cloudwatch.GetMetricDataInput{StartTime: aws.Time(t0.Add(-time.Hour)), EndTime: aws.Time(t0),
+			MetricDataQueries: []types.MetricDataQuery{metricQuery("m", "CpuUtilized", "Average", p, true)}})
+		if gmdValid := valid || p == 1 || p == 5; gmdValid != (err == nil) {
+			t.Errorf("GetMetricData, period %d: err = %v", p, err)
+		}
 	}
 }

@@ -4,12 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -58,164 +56,6 @@ func (s *Server) newStackLocked(name string, now time.Time) *stack {
 	}
 	s.stacks[name] = st
 	return st
-}
-
-// queryError is an awsQuery error answer.
-type queryError struct {
-	status  int
-	code    string
-	message string
-}
-
-func (e *queryError) Error() string { return e.code + ": " + e.message }
-
-func validationError(format string, a ...any) *queryError {
-	return &queryError{status: http.StatusBadRequest, code: "ValidationError", message: fmt.Sprintf(format, a...)}
-}
-
-// parseQueryForm reads an awsQuery request: the form body of a POST (or the
-// URL query of a GET). It bounds the body size.
-func parseQueryForm(r *http.Request) (url.Values, error) {
-	if r.Method == http.MethodGet {
-		return r.URL.Query(), nil
-	}
-	if r.Method != http.MethodPost {
-		return nil, fmt.Errorf("method %s not allowed", r.Method)
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		return nil, fmt.Errorf("read body: %w", err)
-	}
-	if len(body) > maxBody {
-		return nil, fmt.Errorf("body larger than %d bytes", maxBody)
-	}
-	v, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, fmt.Errorf("parse form: %w", err)
-	}
-	return v, nil
-}
-
-// formList collects prefix.member.N (N = 1, 2, ...) entries of an awsQuery
-// form; each entry is the map of its sub-keys (or "" for scalar members).
-func formList(form url.Values, prefix string) []map[string]string {
-	byIndex := map[int]map[string]string{}
-	p := prefix + ".member."
-	for k, vs := range form {
-		rest, ok := strings.CutPrefix(k, p)
-		if !ok || len(vs) == 0 {
-			continue
-		}
-		idx, sub, _ := strings.Cut(rest, ".")
-		n, err := strconv.Atoi(idx)
-		if err != nil || n < 1 || n > 1000 {
-			continue
-		}
-		m := byIndex[n]
-		if m == nil {
-			m = map[string]string{}
-			byIndex[n] = m
-		}
-		m[sub] = vs[0]
-	}
-	idxs := make([]int, 0, len(byIndex))
-	for n := range byIndex {
-		idxs = append(idxs, n)
-	}
-	sort.Ints(idxs)
-	out := make([]map[string]string, 0, len(idxs))
-	for _, n := range idxs {
-		out = append(out, byIndex[n])
-	}
-	return out
-}
-
-func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
-	form, err := parseQueryForm(r)
-	if err != nil {
-		writeQueryError(w, "", &queryError{status: http.StatusBadRequest, code: "MalformedQueryString", message: err.Error()})
-		return
-	}
-	action := form.Get("Action")
-	code, reqID := s.enter(action)
-	if code != "" {
-		writeQueryError(w, reqID, &queryError{status: injectedStatus(code), code: code, message: injectedMessage(code)})
-		return
-	}
-	if v := form.Get("Version"); v != "" && v != "2010-05-15" {
-		writeQueryError(w, reqID, &queryError{status: http.StatusBadRequest, code: "InvalidAction",
-			message: fmt.Sprintf("Could not find operation %s for version %s (awslocal serves CloudFormation 2010-05-15 over awsQuery; CloudWatch only over rpc-v2-cbor)", action, v)})
-		return
-	}
-	var result any
-	var qerr *queryError
-	switch action {
-	case "DescribeStacks":
-		result, qerr = s.describeStacks(form)
-	case "CreateStack":
-		result, qerr = s.createStack(form)
-	case "DeleteStack":
-		result, qerr = s.deleteStack(form)
-	case "":
-		qerr = &queryError{status: http.StatusBadRequest, code: "MissingAction", message: "Missing Action"}
-	default:
-		qerr = &queryError{status: http.StatusBadRequest, code: "InvalidAction",
-			message: fmt.Sprintf("Could not find operation %s for version 2010-05-15", action)}
-	}
-	if qerr != nil {
-		writeQueryError(w, reqID, qerr)
-		return
-	}
-	writeQueryResult(w, reqID, action, result)
-}
-
-type xmlErrorResponse struct {
-	XMLName   xml.Name `xml:"ErrorResponse"`
-	XMLNS     string   `xml:"xmlns,attr"`
-	Type      string   `xml:"Error>Type"`
-	Code      string   `xml:"Error>Code"`
-	Message   string   `xml:"Error>Message"`
-	RequestID string   `xml:"RequestId"`
-}
-
-func writeQueryError(w http.ResponseWriter, reqID string, e *queryError) {
-	typ := "Sender"
-	if e.status >= 500 {
-		typ = "Receiver"
-	}
-	body, err := xml.Marshal(xmlErrorResponse{XMLNS: cfnXMLNS, Type: typ, Code: e.code, Message: e.message, RequestID: reqID})
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("X-Amzn-Requestid", reqID)
-	w.WriteHeader(e.status)
-	_, _ = w.Write(append([]byte(xml.Header), body...))
-}
-
-// writeQueryResult wraps result as <ActionResponse><ActionResult>...
-func writeQueryResult(w http.ResponseWriter, reqID, action string, result any) {
-	inner := []byte("<" + action + "Result/>")
-	if result != nil {
-		var err error
-		if inner, err = xml.Marshal(result); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-	}
-	var b strings.Builder
-	b.WriteString(xml.Header)
-	fmt.Fprintf(&b, `<%sResponse xmlns="%s">`, action, cfnXMLNS)
-	b.Write(inner)
-	b.WriteString("<ResponseMetadata><RequestId>")
-	_ = xml.EscapeText(&b, []byte(reqID))
-	b.WriteString("</RequestId></ResponseMetadata>")
-	fmt.Fprintf(&b, "</%sResponse>", action)
-	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("X-Amzn-Requestid", reqID)
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, b.String())
 }
 
 type xmlOutput struct {

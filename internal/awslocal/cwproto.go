@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,22 +44,28 @@ var cwErrorShapes = map[string]struct {
 	"InternalServiceError":        {"InternalServiceFault", 500},
 }
 
+// cwErrorInfo maps an error code to what CloudWatch answers: the modelled
+// error shape (as __type), the HTTP status and the fault.
+func cwErrorInfo(code string) (typ string, status int, fault string) {
+	typ, status = code, injectedStatus(code)
+	if sh, ok := cwErrorShapes[code]; ok {
+		typ = "com.amazonaws.cloudwatch#" + sh.shape
+		status = sh.status
+	}
+	fault = "Sender"
+	if status >= 500 {
+		fault = "Receiver"
+	}
+	return typ, status, fault
+}
+
 // writeCWError answers with a CBOR {"__type","message"} map and the
 // X-Amzn-Query-Error header, as the awsQuery-compatible service does: the
 // SDK turns modelled codes into typed errors (e.g. *types.ResourceNotFound)
 // whose ErrorCode() is the query code, and anything else into a
 // *smithy.GenericAPIError with that code.
 func writeCWError(w http.ResponseWriter, reqID string, e *apiError) {
-	typ := e.code
-	status := injectedStatus(e.code)
-	if sh, ok := cwErrorShapes[e.code]; ok {
-		typ = "com.amazonaws.cloudwatch#" + sh.shape
-		status = sh.status
-	}
-	fault := "Sender"
-	if status >= 500 {
-		fault = "Receiver"
-	}
+	typ, status, fault := cwErrorInfo(e.code)
 	body := cbor.Encode(cbor.Map{"__type": cbor.String(typ), "message": cbor.String(e.message)})
 	h := w.Header()
 	h.Set("Smithy-Protocol", "rpc-v2-cbor")
@@ -136,16 +143,55 @@ func decodeRequest(body []byte) (m cbor.Map, aerr *apiError) {
 	return m, nil
 }
 
+// wireMode is the protocol an input was decoded from. The operation
+// handlers read every input through obj, whatever the protocol: CBOR
+// values as they are; awsJson values are the same tree except timestamps,
+// which are plain epoch-second numbers; awsQuery values are all strings
+// (numbers, booleans and ISO 8601 timestamps as text), and an empty string
+// stands for an empty list.
+type wireMode uint8
+
+const (
+	modeCBOR wireMode = iota
+	modeJSON
+	modeQuery
+)
+
 // dec accumulates the first decoding error while reading an input.
-type dec struct{ err *apiError }
+type dec struct {
+	err  *apiError
+	mode wireMode
+}
 
 func (d *dec) fail(path, want string, v cbor.Value) {
 	if d.err == nil {
-		d.err = errf("SerializationException", "member %s: expected %s, got CBOR %T", path, want, v)
+		d.err = errf("SerializationException", "member %s: expected %s, got %s", path, want, describeValue(v))
 	}
 }
 
-// obj is one CBOR map of the input being read, with its path for messages.
+// describeValue names a decoded value for error messages.
+func describeValue(v cbor.Value) string {
+	switch v := v.(type) {
+	case cbor.String:
+		if len(v) > 40 {
+			v = v[:40] + "..."
+		}
+		return fmt.Sprintf("the string %q", string(v))
+	case cbor.Map:
+		return "a structure"
+	case cbor.List:
+		return "a list"
+	case cbor.Bool:
+		return "a boolean"
+	case cbor.Uint, cbor.NegInt, cbor.Float32, cbor.Float64:
+		return "a number"
+	case *cbor.Tag:
+		return fmt.Sprintf("a CBOR tag %d", v.ID)
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+// obj is one map of the input being read, with its path for messages.
 type obj struct {
 	m    cbor.Map
 	path string
@@ -153,6 +199,8 @@ type obj struct {
 }
 
 func newObj(m cbor.Map) obj { return obj{m: m, d: &dec{}} }
+
+func newObjMode(m cbor.Map, mode wireMode) obj { return obj{m: m, d: &dec{mode: mode}} }
 
 func (o obj) key(k string) string {
 	if o.path == "" {
@@ -187,13 +235,23 @@ func (o obj) str(k string) (string, bool) {
 	return string(s), true
 }
 
+// asInt reads an integer value (in awsQuery, its text).
+func (o obj) asInt(v cbor.Value) (int64, bool) {
+	if s, ok := v.(cbor.String); ok && o.d.mode == modeQuery {
+		n, err := strconv.ParseInt(strings.TrimSpace(string(s)), 10, 64)
+		return n, err == nil
+	}
+	n, err := cbor.AsInt64(v)
+	return n, err == nil
+}
+
 func (o obj) int(k string) (int64, bool) {
 	v, ok := o.get(k)
 	if !ok {
 		return 0, false
 	}
-	n, err := cbor.AsInt64(v)
-	if err != nil {
+	n, isInt := o.asInt(v)
+	if !isInt {
 		o.d.fail(o.key(k), "integer", v)
 		return 0, false
 	}
@@ -208,12 +266,21 @@ func toFloat(v cbor.Value) (float64, bool) {
 	return f, true
 }
 
+// asFloat reads a number (in awsQuery, its text).
+func (o obj) asFloat(v cbor.Value) (float64, bool) {
+	if s, ok := v.(cbor.String); ok && o.d.mode == modeQuery {
+		f, err := strconv.ParseFloat(strings.TrimSpace(string(s)), 64)
+		return f, err == nil
+	}
+	return toFloat(v)
+}
+
 func (o obj) float(k string) (float64, bool) {
 	v, ok := o.get(k)
 	if !ok {
 		return 0, false
 	}
-	f, isNum := toFloat(v)
+	f, isNum := o.asFloat(v)
 	if !isNum {
 		o.d.fail(o.key(k), "number", v)
 		return 0, false
@@ -226,6 +293,13 @@ func (o obj) boolean(k string) (bool, bool) {
 	if !ok {
 		return false, false
 	}
+	if s, isStr := v.(cbor.String); isStr && o.d.mode == modeQuery {
+		b, err := strconv.ParseBool(string(s))
+		if err != nil {
+			o.d.fail(o.key(k), "boolean", v)
+		}
+		return b, err == nil
+	}
 	b, isBool := v.(cbor.Bool)
 	if !isBool {
 		o.d.fail(o.key(k), "boolean", v)
@@ -234,9 +308,36 @@ func (o obj) boolean(k string) (bool, bool) {
 	return bool(b), true
 }
 
+// epochTime converts epoch seconds to a time, with millisecond precision.
+func epochTime(f float64) (time.Time, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e11 {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(math.Round(frac*1e3))*int64(time.Millisecond)).UTC(), true
+}
+
 func (o obj) time(k string) (time.Time, bool) {
 	v, ok := o.get(k)
 	if !ok {
+		return time.Time{}, false
+	}
+	switch o.d.mode {
+	case modeJSON:
+		if f, isNum := toFloat(v); isNum {
+			if t, ok := epochTime(f); ok {
+				return t, true
+			}
+		}
+		o.d.fail(o.key(k), "timestamp (epoch seconds)", v)
+		return time.Time{}, false
+	case modeQuery:
+		if s, isStr := v.(cbor.String); isStr {
+			if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(s))); err == nil {
+				return t.UTC(), true
+			}
+		}
+		o.d.fail(o.key(k), "timestamp (ISO 8601)", v)
 		return time.Time{}, false
 	}
 	tag, isTag := v.(*cbor.Tag)
@@ -245,18 +346,21 @@ func (o obj) time(k string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	f, isNum := toFloat(tag.Value)
-	if !isNum || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e11 {
+	t, inRange := epochTime(f)
+	if !isNum || !inRange {
 		o.d.fail(o.key(k), "epoch seconds", tag.Value)
 		return time.Time{}, false
 	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(math.Round(frac*1e3))*int64(time.Millisecond)).UTC(), true
+	return t, true
 }
 
 func (o obj) list(k string) (cbor.List, bool) {
 	v, ok := o.get(k)
 	if !ok {
 		return nil, false
+	}
+	if s, isStr := v.(cbor.String); isStr && s == "" && o.d.mode == modeQuery {
+		return cbor.List{}, true
 	}
 	l, isList := v.(cbor.List)
 	if !isList {
@@ -284,7 +388,7 @@ func (o obj) floats(k string) []float64 {
 	l, _ := o.list(k)
 	out := make([]float64, 0, len(l))
 	for i, v := range l {
-		f, ok := toFloat(v)
+		f, ok := o.asFloat(v)
 		if !ok {
 			o.d.fail(fmt.Sprintf("%s.member.%d", o.key(k), i+1), "number", v)
 			return nil
@@ -360,6 +464,20 @@ var cwOps = map[string]cwHandler{
 	"ListMetrics":          (*Server).listMetrics,
 }
 
+// callCW runs CloudWatch operation op on a decoded input, whatever the
+// protocol it came in.
+func (s *Server) callCW(op string, in obj) (cbor.Map, *apiError) {
+	h, ok := cwOps[op]
+	if !ok {
+		return nil, errf("UnknownOperationException", "awslocal does not implement CloudWatch operation %q", op)
+	}
+	out, aerr := h(s, in)
+	if aerr == nil && in.d.err != nil {
+		aerr = in.d.err
+	}
+	return out, aerr
+}
+
 func (s *Server) serveCloudWatch(w http.ResponseWriter, r *http.Request, op string) {
 	code, reqID := s.enter(op)
 	if r.Method != http.MethodPost {
@@ -371,8 +489,7 @@ func (s *Server) serveCloudWatch(w http.ResponseWriter, r *http.Request, op stri
 		writeCWError(w, reqID, errf(code, "%s", injectedMessage(code)))
 		return
 	}
-	h, ok := cwOps[op]
-	if !ok {
+	if _, ok := cwOps[op]; !ok {
 		writeCWError(w, reqID, errf("UnknownOperationException", "awslocal does not implement CloudWatch operation %q", op))
 		return
 	}
@@ -386,11 +503,7 @@ func (s *Server) serveCloudWatch(w http.ResponseWriter, r *http.Request, op stri
 		writeCWError(w, reqID, aerr)
 		return
 	}
-	in := newObj(m)
-	out, aerr := h(s, in)
-	if aerr == nil && in.d.err != nil {
-		aerr = in.d.err
-	}
+	out, aerr := s.callCW(op, newObj(m))
 	if aerr != nil {
 		writeCWError(w, reqID, aerr)
 		return

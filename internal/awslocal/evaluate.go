@@ -62,9 +62,8 @@ func breaches(cmp string, v, threshold float64) bool {
 // For TreatMissingData missing and ignore, the user guide's tables are
 // followed: enough breaching real datapoints give ALARM, any non-breaching
 // one gives OK, and otherwise the state is INSUFFICIENT_DATA (missing) or
-// unchanged (ignore) -- except that a range whose N newest periods are all
-// empty, with only breaching older datapoints, is ALARM under missing (the
-// guide's "X - - - -" row).
+// unchanged (ignore) -- except for the rule that avoids premature
+// transitions to ALARM (see premature), under which missing gives ALARM.
 func decide(slots []slot, n, m int, cmp string, threshold float64, treat string) decision {
 	var reals []evalPoint
 	for _, s := range slots {
@@ -72,17 +71,8 @@ func decide(slots []slot, n, m int, cmp string, threshold float64, treat string)
 			reals = append(reals, evalPoint{slot: s, breaching: breaches(cmp, s.v, threshold)})
 		}
 	}
-	count := func(ps []evalPoint) int {
-		c := 0
-		for _, p := range ps {
-			if p.breaching {
-				c++
-			}
-		}
-		return c
-	}
 	verdict := func(d decision) decision {
-		d.breaching = count(d.points)
+		d.breaching = countBreaching(d.points)
 		if d.breaching >= m {
 			d.state = stateAlarm
 		} else {
@@ -117,7 +107,7 @@ func decide(slots []slot, n, m int, cmp string, threshold float64, treat string)
 		}
 		return decision{state: stateInsufficient, noData: true, unknown: n}
 	}
-	d := decision{points: reals, breaching: count(reals)}
+	d := decision{points: reals, breaching: countBreaching(reals)}
 	switch {
 	case d.breaching >= m:
 		d.state = stateAlarm
@@ -125,17 +115,39 @@ func decide(slots []slot, n, m int, cmp string, threshold float64, treat string)
 		d.state = stateOK
 	case treat == "ignore":
 		return decision{keep: true}
-	default:
-		recent := false
-		for _, s := range slots[:min(n, len(slots))] {
-			recent = recent || s.real
-		}
-		if recent {
-			return decision{state: stateInsufficient, unknown: n - len(reals), points: reals, breaching: d.breaching}
-		}
+	case premature(slots, n, m):
 		d.state = stateAlarm
+	default:
+		d.state, d.unknown = stateInsufficient, n-len(reals)
 	}
 	return d
+}
+
+func countBreaching(ps []evalPoint) int {
+	c := 0
+	for _, p := range ps {
+		if p.breaching {
+			c++
+		}
+	}
+	return c
+}
+
+// premature is the user guide's rule for avoiding premature transitions to
+// ALARM, for a range whose real datapoints all breach but are fewer than M:
+// the alarm goes to ALARM when the oldest breaching datapoint among the N
+// most recent periods is at least M periods old ("- - X - -" for 3 of 3,
+// "- - - X -" for 2 of 3), all more recent ones being breaching or missing.
+// A breaching datapoint that is more recent than that ("- - - - X" for 3
+// of 3) may yet be followed by a good one, so the alarm waits.
+func premature(slots []slot, n, m int) bool {
+	oldest := 0 // age of the oldest real datapoint in the N newest periods; 1 = newest
+	for i := range min(n, len(slots)) {
+		if slots[i].real {
+			oldest = i + 1
+		}
+	}
+	return oldest >= m
 }
 
 // fmtNum renders a number as CloudWatch does in reasons: 50.0, 70.9.

@@ -31,34 +31,39 @@ func slotsOf(row string) []slot {
 	return out
 }
 
-// TestDecideUserGuideTables checks decide against the two tables of the
-// CloudWatch user guide ("How alarm state is evaluated when data is
-// missing"): 3 of 3 and 2 of 3, evaluation range 5.
+// userGuideTables are the two tables of the CloudWatch user guide's
+// "Configuring how CloudWatch alarms treat missing data" (evaluation range
+// 5, rows oldest first: 0 not breaching, X breaching, - missing), with the
+// state for each treatment; "keep" is the guide's "Retain current state".
+var userGuideTables = []struct {
+	m    int // DatapointsToAlarm, of EvaluationPeriods 3
+	row  string
+	want [4]string // missing, ignore, breaching, notBreaching
+}{
+	{3, "0 - X - X", [4]string{"OK", "OK", "OK", "OK"}},
+	{3, "0 - - - -", [4]string{"OK", "OK", "OK", "OK"}},
+	{3, "- - - - -", [4]string{"INSUFFICIENT_DATA", "keep", "ALARM", "OK"}},
+	{3, "0 X X - X", [4]string{"ALARM", "ALARM", "ALARM", "ALARM"}},
+	{3, "- - X - -", [4]string{"ALARM", "keep", "ALARM", "OK"}},
+	{2, "0 - X - X", [4]string{"ALARM", "ALARM", "ALARM", "ALARM"}},
+	{2, "0 0 X 0 X", [4]string{"ALARM", "ALARM", "ALARM", "ALARM"}},
+	{2, "0 - X - -", [4]string{"OK", "OK", "ALARM", "OK"}},
+	{2, "- - - - 0", [4]string{"OK", "OK", "ALARM", "OK"}},
+	{2, "- - - X -", [4]string{"ALARM", "keep", "ALARM", "OK"}},
+}
+
+var treatmentsInOrder = [4]string{"missing", "ignore", "breaching", "notBreaching"}
+
+// TestDecideUserGuideTables checks decide against every cell of the two
+// tables, and the premature-ALARM examples of "Avoiding premature
+// transitions to alarm state".
 func TestDecideUserGuideTables(t *testing.T) {
-	const keep = "keep"
-	cases := []struct {
-		m    int
-		row  string
-		want [4]string // missing, ignore, breaching, notBreaching
-	}{
-		{3, "0 - X - X", [4]string{"OK", "OK", "OK", "OK"}},
-		{3, "0 - - - -", [4]string{"OK", "OK", "OK", "OK"}},
-		{3, "- - - - -", [4]string{"INSUFFICIENT_DATA", keep, "ALARM", "OK"}},
-		{3, "0 X X - X", [4]string{"ALARM", "ALARM", "ALARM", "ALARM"}},
-		{3, "- - - - X", [4]string{"INSUFFICIENT_DATA", keep, "ALARM", "OK"}},
-		{3, "X - - - -", [4]string{"ALARM", keep, "ALARM", "OK"}},
-		{2, "0 - X - X", [4]string{"ALARM", "ALARM", "ALARM", "ALARM"}},
-		{2, "0 0 X 0 X", [4]string{"ALARM", "ALARM", "ALARM", "ALARM"}},
-		{2, "0 - X - -", [4]string{"OK", "OK", "ALARM", "OK"}},
-		{2, "- - - - 0", [4]string{"OK", "OK", "ALARM", "OK"}},
-		{2, "- - - - X", [4]string{"INSUFFICIENT_DATA", keep, "ALARM", "OK"}},
-	}
-	for _, tc := range cases {
-		for i, treat := range []string{"missing", "ignore", "breaching", "notBreaching"} {
+	for _, tc := range userGuideTables {
+		for i, treat := range treatmentsInOrder {
 			d := decide(slotsOf(tc.row), 3, tc.m, "GreaterThanThreshold", 50, treat)
 			got := d.state
 			if d.keep {
-				got = keep
+				got = "keep"
 			}
 			if got != tc.want[i] {
 				t.Errorf("%d of 3, %q, %s: got %s, want %s", tc.m, tc.row, treat, got, tc.want[i])
@@ -66,6 +71,17 @@ func TestDecideUserGuideTables(t *testing.T) {
 			if !d.keep && d.state != stateInsufficient && len(d.points) > 3 {
 				t.Errorf("%d of 3, %q, %s: evaluated %d datapoints", tc.m, tc.row, treat, len(d.points))
 			}
+		}
+	}
+	// The guide's text: with 3 of 3, "- - - - X" and "- - - X -" do not go
+	// to ALARM (the next datapoint may be good), "- - X - -" does; a
+	// breaching datapoint older than the evaluation periods does not count.
+	for row, want := range map[string]string{
+		"- - - - X": stateInsufficient, "- - - X -": stateInsufficient, "- - X - -": stateAlarm,
+		"- - X X -": stateAlarm, "X - - - -": stateInsufficient, "- X - - -": stateInsufficient,
+	} {
+		if d := decide(slotsOf(row), 3, 3, "GreaterThanThreshold", 50, "missing"); d.state != want {
+			t.Errorf("3 of 3, %q: %s, want %s", row, d.state, want)
 		}
 	}
 }
@@ -412,5 +428,88 @@ func TestEvaluatorAlarmNotAligned(t *testing.T) {
 	f.srv.Evaluate()
 	if s := describeOne(t, f.cw, "a").StateValue; s != types.StateValueAlarm {
 		t.Errorf("at the first boundary: %s", s)
+	}
+}
+
+// TestEvaluatorUserGuideTables runs every cell of the user guide's two
+// missing-data tables through the real evaluator and the SDK: each row's
+// five periods of data (period 60 s, on the fake clock), an alarm per
+// treatment and starting state, one evaluation at the end of the fifth
+// period. Where the guide says "Retain current state", the state must be
+// kept from each of OK, ALARM and INSUFFICIENT_DATA; elsewhere the state
+// is the table's whatever the alarm started from.
+func TestEvaluatorUserGuideTables(t *testing.T) {
+	f := newFixture(t, Options{})
+	starts := []types.StateValue{types.StateValueOk, types.StateValueAlarm, types.StateValueInsufficientData}
+	type cell struct {
+		row, treat, want string
+		start            types.StateValue
+	}
+	cells := map[string]cell{}
+	for r, tc := range userGuideTables {
+		metric := fmt.Sprintf("row%d", r)
+		var data []types.MetricDatum
+		for i, c := range strings.Fields(tc.row) {
+			v := map[string]float64{"0": 10, "X": 90}[c]
+			if c != "-" {
+				data = append(data, types.MetricDatum{MetricName: aws.String(metric), Timestamp: aws.Time(t0.Add(time.Duration(60*i+30) * time.Second)), Value: aws.Float64(v)})
+			}
+		}
+		if len(data) > 0 {
+			if _, err := f.cw.PutMetricData(ctxT(t), &cloudwatch.PutMetricDataInput{Namespace: aws.String("Tables"), MetricData: data}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.clock.Set(t0.Add(299 * time.Second)) // the alarms' first evaluation is at t0+300 s
+		for i, treat := range treatmentsInOrder {
+			for _, start := range starts {
+				name := fmt.Sprintf("%d-of-3 %s %s from %s", tc.m, tc.row, treat, start)
+				in := &cloudwatch.PutMetricAlarmInput{
+					AlarmName: aws.String(name), Namespace: aws.String("Tables"), MetricName: aws.String(metric),
+					Statistic: types.StatisticAverage, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(3), DatapointsToAlarm: aws.Int32(int32(tc.m)),
+					Threshold: aws.Float64(50), ComparisonOperator: types.ComparisonOperatorGreaterThanThreshold, TreatMissingData: aws.String(treat),
+				}
+				if _, err := f.cw.PutMetricAlarm(ctxT(t), in); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.cw.SetAlarmState(ctxT(t), &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(name), StateValue: start, StateReason: aws.String("start")}); err != nil {
+					t.Fatal(err)
+				}
+				cells[name] = cell{row: tc.row, treat: treat, want: tc.want[i], start: start}
+			}
+		}
+	}
+	if len(cells) != 2*5*4*3 {
+		t.Fatalf("%d cells, want 120", len(cells))
+	}
+	f.clock.Set(t0.Add(300 * time.Second))
+	f.srv.Evaluate()
+	seen := 0
+	p := cloudwatch.NewDescribeAlarmsPaginator(f.cw, &cloudwatch.DescribeAlarmsInput{MaxRecords: aws.Int32(100)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctxT(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range out.MetricAlarms {
+			c, ok := cells[aws.ToString(a.AlarmName)]
+			if !ok {
+				continue
+			}
+			seen++
+			want := c.want
+			if want == "keep" {
+				want = string(c.start)
+				if aws.ToString(a.StateReason) != "start" {
+					t.Errorf("%s: the evaluator touched a retained state: %q", aws.ToString(a.AlarmName), aws.ToString(a.StateReason))
+				}
+			}
+			if string(a.StateValue) != want {
+				t.Errorf("%s: %s (%s), want %s", aws.ToString(a.AlarmName), a.StateValue, aws.ToString(a.StateReason), want)
+			}
+		}
+	}
+	if seen != len(cells) {
+		t.Errorf("read back %d alarms, want %d", seen, len(cells))
 	}
 }

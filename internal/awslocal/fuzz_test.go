@@ -2,6 +2,8 @@ package awslocal
 
 import (
 	"bytes"
+	"encoding/json"
+	"encoding/xml"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -186,4 +188,141 @@ func TestParseExpr(t *testing.T) {
 	if _, ok := e.eval(map[string]float64{"a": 1}); ok {
 		t.Errorf("missing id gave a value")
 	}
+}
+
+// fuzzWorld is a server holding a little of everything, on a fake clock.
+func fuzzWorld(t *testing.T) *Server {
+	t.Helper()
+	s := New(Options{Now: newFakeClock(t0).Now})
+	s.PutStack("a", Output{Key: "K", Value: "V"})
+	if _, err := s.PutCluster(Cluster{Name: "c", ContainerInstances: 1, Services: []Service{{Name: "svc", DesiredCount: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateLogGroup("g"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutLogEvents("g", "s", LogEvent{Time: t0, Message: `{"Type":"Task","TaskId":"t"}`}); err != nil {
+		t.Fatal(err)
+	}
+	topic, _ := s.CreateTopic("t")
+	if _, err := s.Subscribe(topic, "email", "a@b.c", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutServiceLinkedRole("ecs.amazonaws.com"); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, cwPathPrefix+"PutMetricAlarm", bytes.NewReader(cbor.Encode(fuzzSeeds()["PutMetricAlarm"]))))
+	if rec.Code != 200 {
+		t.Fatalf("seeding the alarm: %d", rec.Code)
+	}
+	return s
+}
+
+// fuzzSigningNames are the awsQuery services FuzzQueryServices signs for.
+var fuzzSigningNames = []string{"cloudformation", "monitoring", "sns", "iam", "sts", ""}
+
+// FuzzQueryServices sends arbitrary awsQuery forms to each service: the
+// answer is always 200 or a 4xx, in XML, in that service's namespace.
+func FuzzQueryServices(f *testing.F) {
+	for i, body := range []string{
+		"Action=DescribeStacks&StackName=a",
+		"Action=PutMetricAlarm&AlarmName=x&EvaluationPeriods=1&Threshold=5&ComparisonOperator=GreaterThanThreshold&Namespace=N&MetricName=M&Statistic=Average&Period=60&Dimensions.member.1.Name=a&Dimensions.member.1.Value=b",
+		"Action=Subscribe&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A000000000000%3At&Protocol=email&Endpoint=x%40y.z",
+		"Action=GetRole&RoleName=AWSServiceRoleForECS",
+		"Action=GetCallerIdentity",
+		"Action=DescribeAlarms&AlarmNames.member.1=cpu&MaxRecords=5",
+	} {
+		f.Add(byte(i), body)
+	}
+	f.Add(byte(1), "Action=GetMetricData&StartTime=2026-11-25T10%3A00%3A00Z&EndTime=2026-11-25T11%3A00%3A00Z&MetricDataQueries.member.1.Id=e1&MetricDataQueries.member.1.Expression=1%2B1")
+	f.Add(byte(1), "Action=DescribeAlarms&A.member.1.B.member.2=x&A=")
+	f.Fuzz(func(t *testing.T, svc byte, body string) {
+		s := fuzzWorld(t)
+		name := fuzzSigningNames[int(svc)%len(fuzzSigningNames)]
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if name != "" {
+			req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20261125/us-east-1/"+name+"/aws4_request, SignedHeaders=host, Signature=00")
+		}
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != 200 && (rec.Code < 400 || rec.Code > 499) {
+			t.Fatalf("%s %q: status %d", name, body, rec.Code)
+		}
+		var doc struct {
+			XMLName xml.Name
+		}
+		if err := xml.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+			t.Fatalf("%s %q: answer is not XML: %v\n%s", name, body, err, rec.Body.String())
+		}
+		if name != "" && !strings.Contains(doc.XMLName.Space, map[string]string{"cloudformation": "cloudformation", "monitoring": "monitoring", "sns": "sns", "iam": "iam", "sts": "sts"}[name]) {
+			t.Fatalf("%s %q: answer in namespace %q", name, body, doc.XMLName.Space)
+		}
+	})
+}
+
+// fuzzTargets lists the awsJson operations FuzzJSONServices drives.
+func fuzzTargets() []string {
+	var out []string
+	for _, svc := range jsonServices {
+		ops := svc.ops
+		if svc.target == cwTarget {
+			ops = map[string]jsonHandler{}
+			for op := range cwOps {
+				ops[op] = nil
+			}
+		}
+		for op := range ops {
+			out = append(out, svc.target+"."+op)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func targetIndex(target string) byte {
+	for i, t := range fuzzTargets() {
+		if t == target {
+			return byte(i)
+		}
+	}
+	return 0
+}
+
+// FuzzJSONServices sends arbitrary bodies to every awsJson operation (ECS,
+// CloudWatch Logs, CloudWatch): the answer is 200 or a 4xx, always a JSON
+// object, errors with a __type.
+func FuzzJSONServices(f *testing.F) {
+	for target, body := range map[string]string{
+		"Logs_20140328.PutLogEvents":                               `{"logGroupName":"g","logStreamName":"s","logEvents":[{"timestamp":1796042000000,"message":"m"}]}`,
+		"Logs_20140328.GetLogEvents":                               `{"logGroupName":"g","logStreamName":"s","nextToken":"f/09223372036854775808000000000000000000001/s"}`,
+		"Logs_20140328.StartQuery":                                 `{"logGroupName":"g","startTime":0,"endTime":1900000000,"queryString":"stats count(*) by bin(5m)"}`,
+		"Logs_20140328.FilterLogEvents":                            `{"logGroupName":"g","filterPattern":"{ $.Type = \"Task\" }"}`,
+		"AmazonEC2ContainerServiceV20141113.DescribeClusters":      `{"clusters":["c"],"include":["SETTINGS"]}`,
+		"AmazonEC2ContainerServiceV20141113.UpdateClusterSettings": `{"cluster":"c","settings":[{"name":"containerInsights","value":"enabled"}]}`,
+		"GraniteServiceVersion20100801.DescribeAlarms":             `{"AlarmNames":["cpu"]}`,
+		"GraniteServiceVersion20100801.PutMetricData":              `{"Namespace":"N","MetricData":[{"MetricName":"M","Timestamp":1796042000,"Value":1}]}`,
+	} {
+		f.Add(targetIndex(target), body)
+	}
+	targets := fuzzTargets()
+	f.Fuzz(func(t *testing.T, ti byte, body string) {
+		s := fuzzWorld(t)
+		target := targets[int(ti)%len(targets)]
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.Header.Set("X-Amz-Target", target)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != 200 && (rec.Code < 400 || rec.Code > 499) {
+			t.Fatalf("%s %q: status %d", target, body, rec.Code)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+			t.Fatalf("%s %q: answer is not a JSON object: %v", target, body, err)
+		}
+		if _, ok := m["__type"].(string); rec.Code != 200 && !ok {
+			t.Fatalf("%s %q: error without __type: %s", target, body, rec.Body.String())
+		}
+	})
 }

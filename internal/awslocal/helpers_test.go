@@ -15,6 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/encoding/cbor"
 	"github.com/loadgen/loadgen/internal/testsupport"
 )
@@ -43,6 +48,11 @@ type fixture struct {
 	url   string
 	cw    *cloudwatch.Client
 	cfn   *cloudformation.Client
+	sts   *sts.Client
+	iam   *iam.Client
+	ecs   *ecs.Client
+	logs  *cloudwatchlogs.Client
+	sns   *sns.Client
 }
 
 func newFixture(t *testing.T, opts Options) *fixture {
@@ -57,6 +67,11 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	f := &fixture{clock: clk, srv: s, url: hs.URL}
 	f.cw = cloudwatch.NewFromConfig(sdkConfig(1), func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	f.cfn = cloudformation.NewFromConfig(sdkConfig(1), func(o *cloudformation.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+	f.sts = sts.NewFromConfig(sdkConfig(1), func(o *sts.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+	f.iam = iam.NewFromConfig(sdkConfig(1), func(o *iam.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+	f.ecs = ecs.NewFromConfig(sdkConfig(1), func(o *ecs.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+	f.sns = sns.NewFromConfig(sdkConfig(1), func(o *sns.Options) { o.BaseEndpoint = aws.String(hs.URL) })
+	f.logs = cloudwatchlogs.NewFromConfig(sdkConfig(1), func(o *cloudwatchlogs.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	return f
 }
 

@@ -493,7 +493,7 @@ func (s *Server) readQueries(items []obj, listName string) ([]*mdq, *apiError) {
 			return nil, errf("ValidationError", "Exactly one of %[1]s.MetricStat and %[1]s.Expression must be specified.", it.path)
 		}
 		if hasMS {
-			ms, aerr := s.readMetricStat(msObj)
+			ms, aerr := readMetricStat(msObj, listName)
 			if aerr != nil {
 				return nil, aerr
 			}
@@ -505,7 +505,7 @@ func (s *Server) readQueries(items []obj, listName string) ([]*mdq, *apiError) {
 			}
 			q.expr = e
 			if q.period != 0 {
-				if aerr := s.checkPeriod(q.period, it.key("Period")); aerr != nil {
+				if aerr := checkPeriod(q.period, it.key("Period"), listName); aerr != nil {
 					return nil, aerr
 				}
 			}
@@ -546,20 +546,36 @@ func (s *Server) readQueries(items []obj, listName string) ([]*mdq, *apiError) {
 	return qs, nil
 }
 
-func (s *Server) checkPeriod(p int64, name string) *apiError {
+// checkPeriod applies CloudWatch's rules on periods: an alarm's must be 10,
+// 20, 30 or a multiple of 60 (PutMetricAlarm's ValidationError); a
+// GetMetricData query's 1, 5, 10, 20, 30 or a multiple of 60. listName is
+// "Metrics" for an alarm's queries, "MetricDataQueries" for GetMetricData's,
+// "" for an alarm's own Period.
+func checkPeriod(p int64, name, listName string) *apiError {
 	if p <= 0 {
 		return errf("InvalidParameterValue", "The parameter %s must be greater than 0.", name)
-	}
-	if p < s.minPeriodSec {
-		return errf("ValidationError", "The parameter %s must be at least %d seconds.", name, s.minPeriodSec)
 	}
 	if p > 86400*7 {
 		return errf("ValidationError", "The parameter %s must not exceed 604800 seconds.", name)
 	}
-	return nil
+	if p%60 == 0 {
+		return nil
+	}
+	if listName == "MetricDataQueries" {
+		switch p {
+		case 1, 5, 10, 20, 30:
+			return nil
+		}
+		return errf("ValidationError", "The parameter %s must be 1, 5, 10, 20, 30 or a multiple of 60.", name)
+	}
+	switch p {
+	case 10, 20, 30:
+		return nil
+	}
+	return errf("ValidationError", "Period must be 10, 20, 30 or a multiple of 60")
 }
 
-func (s *Server) readMetricStat(o obj) (*metricStat, *apiError) {
+func readMetricStat(o obj, listName string) (*metricStat, *apiError) {
 	m, ok := o.sub("Metric")
 	if !ok {
 		return nil, errf("MissingParameter", "The parameter %s.Metric is required.", o.path)
@@ -587,7 +603,7 @@ func (s *Server) readMetricStat(o obj) (*metricStat, *apiError) {
 	if !hasPeriod {
 		return nil, errf("MissingParameter", "The parameter %s.Period is required.", o.path)
 	}
-	if aerr := s.checkPeriod(period, o.key("Period")); aerr != nil {
+	if aerr := checkPeriod(period, o.key("Period"), listName); aerr != nil {
 		return nil, aerr
 	}
 	ms.period = period

@@ -1,16 +1,31 @@
-// Package awslocal is a local CloudFormation + CloudWatch endpoint that the
-// real aws-sdk-go-v2 talks to over HTTP.
+// Package awslocal is a local AWS endpoint, for tests and `loadgen demo`,
+// that the real AWS SDKs and the AWS CLI talk to over HTTP. It never talks
+// to AWS.
 //
-// CloudFormation is served with the awsQuery protocol (form-encoded POST /,
-// XML answers): DescribeStacks, CreateStack and DeleteStack over stacks
-// seeded with PutStack. CloudWatch is served with Smithy RPCv2 CBOR
-// (POST /service/GraniteServiceVersion20100801/operation/<Op>): metric
-// alarms (plain and metric-math), alarm history, PutMetricData and
-// GetMetricData. An evaluator, driven by an injectable clock, moves alarms
-// between OK, ALARM and INSUFFICIENT_DATA at every period boundary, with the
-// M-out-of-N and TreatMissingData rules of the CloudWatch user guide.
+// It serves each service in the protocols its clients speak, with AWS's
+// error shapes:
 //
-// It exists for tests and for `loadgen demo`; it never talks to AWS.
+//   - CloudWatch over Smithy RPCv2 CBOR (aws-sdk-go-v2), awsJson1_0 (current
+//     botocore) and awsQuery (AWS CLI v2 before 2.13), from one model of
+//     the data: metric alarms (plain and metric-math), alarm history,
+//     PutMetricData, GetMetricData, ListMetrics. An evaluator, driven by an
+//     injectable clock, moves alarms between OK, ALARM and
+//     INSUFFICIENT_DATA at every period boundary with the M-out-of-N,
+//     TreatMissingData and premature-ALARM rules of the CloudWatch user
+//     guide; periods are those PutMetricAlarm accepts (10, 20, 30 or a
+//     multiple of 60 s).
+//   - CloudFormation, SNS, IAM and STS over awsQuery, routed by the SigV4
+//     signing name (their Action names collide): stacks, topics and
+//     subscriptions (e-mail ones wait for confirmation), roles, the caller.
+//   - ECS and CloudWatch Logs over awsJson1_1: clusters with their Container
+//     Insights setting, container instances and services; log groups,
+//     streams, events, and Logs Insights queries (a small engine for the
+//     workshop's subset of the language, in insights.go).
+//
+// Tests and the demo seed state through Go methods (PutStack, PutCluster,
+// SetContainerInsights, CreateLogGroup, PutLogEvents, CreateTopic,
+// Subscribe, PutServiceLinkedRole, SetCallerIdentity, ...) and change it
+// through the same APIs a participant uses.
 package awslocal
 
 import (
@@ -30,20 +45,16 @@ type Options struct {
 	Now func() time.Time
 	// Region is used in ARNs; default "us-east-1".
 	Region string
-	// MinPeriod is the smallest Period accepted by PutMetricAlarm and
-	// GetMetricData; default 1s (real AWS: 10s for high-resolution, else 60s).
-	MinPeriod time.Duration
 	// StackPageSize is how many stacks DescribeStacks returns per page when
 	// it lists all stacks; default 100.
 	StackPageSize int
 }
 
-// Server is a local CloudFormation + CloudWatch endpoint. It implements
-// http.Handler and is safe for concurrent use.
+// Server is a local AWS endpoint. It implements http.Handler and is safe
+// for concurrent use.
 type Server struct {
 	now           func() time.Time
 	region        string
-	minPeriodSec  int64
 	stackPageSize int
 
 	mu        sync.Mutex
@@ -57,6 +68,20 @@ type Server struct {
 	histSeq   uint64
 	series    map[string]*series
 	lastPrune time.Time
+
+	identity CallerIdentity   // STS
+	roles    map[string]*role // IAM, by name
+	roleSeq  int
+	clusters map[string]*cluster // ECS, by name
+
+	logGroups map[string]*logGroup // CloudWatch Logs, by name
+	logSeq    uint64
+	queries   map[string]*insightsQuery // Logs Insights, by id
+	querySeq  uint64
+
+	topics map[string]*snsTopic // SNS, by ARN
+	subs   map[string]*snsSub   // by ARN
+	subSeq uint64
 }
 
 type injection struct {
@@ -79,6 +104,13 @@ func New(opts Options) *Server {
 		alarms:        map[string]*alarm{},
 		history:       map[string][]historyItem{},
 		series:        map[string]*series{},
+		identity:      defaultIdentity,
+		roles:         map[string]*role{},
+		clusters:      map[string]*cluster{},
+		logGroups:     map[string]*logGroup{},
+		queries:       map[string]*insightsQuery{},
+		topics:        map[string]*snsTopic{},
+		subs:          map[string]*snsSub{},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -89,17 +121,13 @@ func New(opts Options) *Server {
 	if s.stackPageSize <= 0 {
 		s.stackPageSize = 100
 	}
-	mp := opts.MinPeriod
-	if mp <= 0 {
-		mp = time.Second
-	}
-	s.minPeriodSec = int64((mp + time.Second - 1) / time.Second)
 	return s
 }
 
-// InjectError makes the next n calls of operation op (a CloudWatch operation
-// such as "DescribeAlarms" or a CloudFormation Action such as
-// "DescribeStacks") fail with the AWS error code code. The HTTP status
+// InjectError makes the next n calls of operation op (an operation name
+// such as "DescribeAlarms", "DescribeStacks", "DescribeClusters" or
+// "StartQuery", whatever the service and protocol) fail with the AWS error
+// code code. The HTTP status
 // follows AWS: 400 for Throttling and most codes, 403 for AccessDenied-like
 // codes, 404 for ResourceNotFound, 500/503 for service faults.
 func (s *Server) InjectError(op, code string, n int) {
@@ -166,6 +194,10 @@ func injectedMessage(code string) string {
 	switch code {
 	case "Throttling", "ThrottlingException":
 		return "Rate exceeded"
+	case "InvalidClientTokenId", "UnrecognizedClientException":
+		return "The security token included in the request is invalid."
+	case "ExpiredToken", "ExpiredTokenException":
+		return "The security token included in the request is expired"
 	}
 	return "awslocal: injected " + code
 }
@@ -176,14 +208,18 @@ const cwPathPrefix = "/service/GraniteServiceVersion20100801/operation/"
 // maxBody bounds request bodies, compressed or not (PutMetricData allows 1 MB).
 const maxBody = 4 << 20
 
-// ServeHTTP routes CloudWatch RPCv2 CBOR requests and CloudFormation awsQuery
-// requests.
+// ServeHTTP routes a request by protocol: RPCv2 CBOR by its path,
+// awsJson by its X-Amz-Target, awsQuery (a form) by its signing name.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if op, ok := strings.CutPrefix(r.URL.Path, cwPathPrefix); ok {
 		s.serveCloudWatch(w, r, op)
 		return
 	}
 	if r.URL.Path == "/" || r.URL.Path == "" {
+		if target := r.Header.Get("X-Amz-Target"); target != "" {
+			s.serveJSON(w, r, target)
+			return
+		}
 		s.serveQuery(w, r)
 		return
 	}

@@ -26,14 +26,17 @@ func TestStartRefusesNonLoopback(t *testing.T) {
 	}
 }
 
-// TestStartRealClock runs the workshop flow on the real clock: Start, a
-// 1 s metric-math alarm, CPU published every 200 ms, and the evaluator
+// TestStartRealClock runs the workshop flow on a running clock: Start, a
+// 10 s metric-math alarm, CPU published every 200 ms, and the evaluator
 // loop moving the alarm to ALARM; then the context ends and the server
-// stops.
+// stops. The clock runs ten times faster than real time, so a 10 s period
+// (the shortest AWS accepts) passes in a second.
 func TestStartRealClock(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := New(Options{})
+	begin := time.Now()
+	fast := func() time.Time { return begin.Add(10 * time.Since(begin)) }
+	s := New(Options{Now: fast})
 	s.PutStack("container-demo-alb", Output{Key: "ExternalUrl", Value: "http://127.0.0.1:1"})
 	base, err := Start(ctx, "127.0.0.1:0", s)
 	if err != nil {
@@ -47,7 +50,7 @@ func TestStartRealClock(t *testing.T) {
 		t.Fatalf("DescribeStacks: %v", err)
 	}
 	cw := cloudwatch.NewFromConfig(sdkConfig(1), func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(base) })
-	if _, err := cw.PutMetricAlarm(ctx, workshopAlarm("cpu", 1)); err != nil {
+	if _, err := cw.PutMetricAlarm(ctx, workshopAlarm("cpu", 10)); err != nil {
 		t.Fatalf("PutMetricAlarm: %v", err)
 	}
 
@@ -55,7 +58,7 @@ func TestStartRealClock(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	var state types.StateValue
 	for time.Now().Before(deadline) {
-		putCPU(t, cw, time.Now(), 800, 1000)
+		putCPU(t, cw, fast(), 800, 1000)
 		out, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"cpu"}})
 		if err != nil {
 			t.Fatalf("DescribeAlarms: %v", err)

@@ -75,10 +75,11 @@ func load(ctx context.Context, t *testing.T, url string, n int) int {
 // TestChildPublishesToAWSLocal runs the demo as `loadgen demo` will: a local
 // CloudWatch endpoint, the site as a child process publishing through the
 // real SDK every 200 ms, load on the site, and the workshop's metric-math
-// alarm (at a 1 s period) that must reach ALARM. Then it reads both metrics
-// back with GetMetricData.
+// alarm (at a 10 s period, the shortest AWS accepts besides 20 and 30)
+// that must reach ALARM. Then it reads both metrics back with GetMetricData
+// at a 1 s period.
 func TestChildPublishesToAWSLocal(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	ep := awstest.StartLive(t, awslocal.New(awslocal.Options{}), 1)
 	local, base, cw := ep.Server, ep.URL, ep.CloudWatch()
@@ -87,10 +88,10 @@ func TestChildPublishesToAWSLocal(t *testing.T) {
 		{Name: aws.String("ClusterName"), Value: aws.String("container-demo")},
 		{Name: aws.String("ServiceName"), Value: aws.String("ecsdemo-frontend")},
 	}
-	stat := func(id, metric string) types.MetricDataQuery {
+	stat := func(id, metric string, period int32) types.MetricDataQuery {
 		return types.MetricDataQuery{Id: aws.String(id), MetricStat: &types.MetricStat{
 			Metric: &types.Metric{Namespace: aws.String(Namespace), MetricName: aws.String(metric), Dimensions: dims},
-			Period: aws.Int32(1), Stat: aws.String("Average"),
+			Period: aws.Int32(period), Stat: aws.String("Average"),
 		}}
 	}
 	const alarmName = "ecsdemo-frontend-cpu"
@@ -98,8 +99,8 @@ func TestChildPublishesToAWSLocal(t *testing.T) {
 		AlarmName: aws.String(alarmName),
 		Metrics: []types.MetricDataQuery{
 			{Id: aws.String("expr1m0"), Expression: aws.String("mm1m1 * 100 / mm0m1"), Label: aws.String("ecsdemo-frontend"), ReturnData: aws.Bool(true)},
-			noReturn(stat("mm0m1", MetricCPUReserved)),
-			noReturn(stat("mm1m1", MetricCPUUtilized)),
+			noReturn(stat("mm0m1", MetricCPUReserved, 10)),
+			noReturn(stat("mm1m1", MetricCPUUtilized, 10)),
 		},
 		ComparisonOperator: types.ComparisonOperatorGreaterThanThreshold,
 		Threshold:          aws.Float64(50),
@@ -125,8 +126,9 @@ func TestChildPublishesToAWSLocal(t *testing.T) {
 	}
 	defer c.Stop()
 
-	// Load for 2 s and until the alarm fires (at most 20 s).
-	lctx, lcancel := context.WithTimeout(ctx, 20*time.Second)
+	// Load for 2 s and until the alarm fires (at most 40 s: a 10 s period
+	// needs up to two).
+	lctx, lcancel := context.WithTimeout(ctx, 40*time.Second)
 	defer lcancel()
 	pagesc := make(chan int, 1)
 	go func() { pagesc <- load(lctx, t, c.URL, 4) }()
@@ -161,13 +163,13 @@ func TestChildPublishesToAWSLocal(t *testing.T) {
 		t.Errorf("%d PutMetricData calls in over 2 s at a 200 ms interval, want at least 5", puts)
 	}
 	if !reached {
-		t.Errorf("alarm state %q after 20 s of load, never ALARM", state)
+		t.Errorf("alarm state %q after 40 s of load, never ALARM", state)
 	}
 
 	out, err := cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
 		StartTime:         aws.Time(start.Add(-2 * time.Second)),
 		EndTime:           aws.Time(end.Add(2 * time.Second)),
-		MetricDataQueries: []types.MetricDataQuery{stat("util", MetricCPUUtilized), stat("res", MetricCPUReserved)},
+		MetricDataQueries: []types.MetricDataQuery{stat("util", MetricCPUUtilized, 1), stat("res", MetricCPUReserved, 1)},
 	})
 	if err != nil {
 		t.Fatalf("GetMetricData: %v", err)

@@ -64,6 +64,19 @@ type Publisher struct {
 	CPUTime func() (time.Duration, error)
 	// Now reads the wall clock (nil means time.Now).
 	Now func() time.Time
+	// Logs, when set, also receives Container Insights performance log
+	// events (see PerformanceEvents) for Task.
+	Logs LogPutter
+	// Task is the task the events describe (zero: a new random one).
+	Task Task
+	// Memory reads the memory in use in MiB (nil means MemoryMiB).
+	Memory func() int64
+	// Clusters, when set, is asked before each interval whether Container
+	// Insights is enabled on the cluster; while the cluster exists with it
+	// disabled nothing is published, as on AWS.
+	Clusters ClusterReader
+
+	paused bool // Container Insights was off at the last interval
 }
 
 // LogEvery is the minimum gap between two error lines from a Publisher.
@@ -111,18 +124,56 @@ func (p *Publisher) Run(ctx context.Context) error {
 		}
 		units := CPUUnits(cpu-lastCPU, wall.Sub(lastWall))
 		lastCPU, lastWall = cpu, wall
-		in := MetricInput(cfg, units, wall)
-		// Bound each call so that a hung endpoint cannot stall the loop for
-		// more than a few intervals.
+		// Bound each interval's calls so that a hung endpoint cannot stall
+		// the loop for more than a few intervals.
 		cctx, cancel := context.WithTimeout(ctx, max(2*cfg.PublishEvery, 5*time.Second))
-		_, err = p.Client.PutMetricData(cctx, in)
+		err = p.Publish(cctx, units, wall)
 		cancel()
 		if err != nil && ctx.Err() == nil {
-			lg.report(fmt.Errorf("PutMetricData: %w", err))
+			lg.report(err)
 		} else if err == nil {
 			lg.ok()
 		}
 	}
+}
+
+// Publish sends the metrics of one interval ending at end, in which the
+// process used units CPU units, and, with Logs, its performance events. It
+// sends nothing while Container Insights is off (see Clusters).
+func (p *Publisher) Publish(ctx context.Context, units float64, end time.Time) error {
+	cfg := p.Config.withDefaults()
+	if p.Clusters != nil {
+		off := insightsOff(ctx, p.Clusters, cfg.Cluster)
+		if off != p.paused && p.Log != nil {
+			if off {
+				fmt.Fprintf(p.Log, "demoapp: Container Insights is disabled on %s: publishing nothing until it is enabled\n", cfg.Cluster)
+			} else {
+				fmt.Fprintf(p.Log, "demoapp: Container Insights is enabled on %s: publishing\n", cfg.Cluster)
+			}
+		}
+		p.paused = off
+		if off {
+			return nil
+		}
+	}
+	if _, err := p.Client.PutMetricData(ctx, MetricInput(cfg, units, end)); err != nil {
+		return fmt.Errorf("PutMetricData: %w", err)
+	}
+	if p.Logs == nil {
+		return nil
+	}
+	if p.Task.ID == "" {
+		p.Task = NewTask("", end)
+	}
+	mem := p.Memory
+	if mem == nil {
+		mem = MemoryMiB
+	}
+	events := PerformanceEvents(cfg, p.Task, units, mem(), end)
+	if err := putPerformanceEvents(ctx, p.Logs, cfg.Cluster, p.Task, events); err != nil {
+		return fmt.Errorf("PutLogEvents: %w", err)
+	}
+	return nil
 }
 
 // MetricInput builds the PutMetricData request for one interval ending at

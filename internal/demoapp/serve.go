@@ -15,6 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
 // ReadyPrefix starts the line Serve writes once it is listening; the URL
@@ -24,7 +26,10 @@ const ReadyPrefix = "demoapp listening on "
 // shutdownGrace bounds how long Serve waits for in-flight requests.
 const shutdownGrace = 2 * time.Second
 
-// Serve runs the site and the metrics publisher until ctx ends. It writes one
+// Serve runs the site and the metrics publisher until ctx ends. The
+// publisher also sends Container Insights performance log events, and
+// publishes nothing while the cluster exists with Container Insights
+// disabled. It writes one
 // line "demoapp listening on http://127.0.0.1:PORT\n" to ready (the parent
 // reads it) once listening. The CloudWatch client is configured from the
 // environment (AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
@@ -42,7 +47,11 @@ func Serve(ctx context.Context, cfg Config, ready io.Writer) error {
 			// The site still serves; only the metrics are lost.
 			fmt.Fprintf(os.Stderr, "demoapp: loading AWS config, metrics disabled: %v\n", err)
 		} else {
-			pub = &Publisher{Client: cloudwatch.NewFromConfig(awsCfg), Config: cfg, Log: os.Stderr}
+			pub = &Publisher{
+				Client: cloudwatch.NewFromConfig(awsCfg), Config: cfg, Log: os.Stderr,
+				Logs: cloudwatchlogs.NewFromConfig(awsCfg), Clusters: ecs.NewFromConfig(awsCfg),
+				Task: NewTask(awsCfg.Region, time.Now()),
+			}
 		}
 	}
 	return serve(ctx, cfg, ready, pub)

@@ -1,0 +1,87 @@
+package loadgen
+
+// This file: a compressed page decompressed for siege's parser only. The
+// transaction's bytes are counted as they came off the wire; nothing else
+// is ever decompressed.
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"io"
+)
+
+// maxParsedHTML bounds what a compressed page may expand to for the parser.
+const maxParsedHTML = 2 << 20
+
+// inflater holds one user's decompressors, reused from page to page.
+type inflater struct {
+	src  bytes.Reader
+	gz   *gzip.Reader
+	zl   io.ReadCloser
+	fl   io.ReadCloser
+	out  bytes.Buffer
+	read [32 << 10]byte
+}
+
+// pageHTML is the response body for the parser: as received, or
+// decompressed (gzip or deflate) and cut at maxParsedHTML. A body that does
+// not decompress yields what decompressed before the error.
+func (u *user) pageHTML() []byte {
+	body := u.resp.Body()
+	enc := u.resp.Header.ContentEncoding()
+	if len(enc) == 0 || bytes.EqualFold(enc, []byte("identity")) {
+		return body
+	}
+	if u.inflate == nil {
+		u.inflate = &inflater{}
+	}
+	return u.inflate.decode(enc, body)
+}
+
+func (f *inflater) decode(enc, body []byte) []byte {
+	f.out.Reset()
+	f.src.Reset(body)
+	var r io.Reader
+	var err error
+	switch {
+	case bytes.EqualFold(enc, []byte("gzip")), bytes.EqualFold(enc, []byte("x-gzip")):
+		if f.gz == nil {
+			f.gz, err = gzip.NewReader(&f.src)
+		} else {
+			err = f.gz.Reset(&f.src)
+		}
+		r = f.gz
+	case bytes.EqualFold(enc, []byte("deflate")):
+		// RFC 9110's deflate is zlib; some servers send raw deflate.
+		if len(body) >= 2 && (uint16(body[0])<<8|uint16(body[1]))%31 == 0 && body[0]&0x0f == 8 {
+			if f.zl == nil {
+				f.zl, err = zlib.NewReader(&f.src)
+			} else {
+				err = f.zl.(zlib.Resetter).Reset(&f.src, nil)
+			}
+			r = f.zl
+		} else {
+			if f.fl == nil {
+				f.fl = flate.NewReader(&f.src)
+			} else {
+				err = f.fl.(flate.Resetter).Reset(&f.src, nil)
+			}
+			r = f.fl
+		}
+	default:
+		return nil // an encoding the parser cannot read (br, zstd): no assets
+	}
+	if err != nil {
+		return nil
+	}
+	for f.out.Len() < maxParsedHTML {
+		n, err := r.Read(f.read[:min(len(f.read), maxParsedHTML-f.out.Len())])
+		f.out.Write(f.read[:n])
+		if err != nil {
+			break
+		}
+	}
+	return f.out.Bytes()
+}

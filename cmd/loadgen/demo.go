@@ -19,8 +19,8 @@ import (
 	"github.com/loadgen/loadgen/internal/awscfg"
 	"github.com/loadgen/loadgen/internal/awslocal"
 	"github.com/loadgen/loadgen/internal/demoapp"
-	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/internal/demoworld"
+	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/verify"
 )
 

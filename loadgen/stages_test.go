@@ -268,6 +268,7 @@ func TestOpenRampAtTheServer(t *testing.T) {
 	if len(res.Stages) != 2 || res.Stages[0].Scheduled != 600 || res.Stages[1].Scheduled != 500 {
 		t.Fatalf("stages %+v", res.Stages)
 	}
+	t.Logf("stage rates %.1f %.1f", res.Stages[0].Rate(true), res.Stages[1].Rate(true))
 	if got := res.Stages[1].Rate(true); got < 490 || got > 510 {
 		t.Errorf("the hold achieved %.1f/s", got)
 	}

@@ -129,7 +129,7 @@ func TestUntilAlarmStopsTheLoadWhenTheAlarmFires(t *testing.T) {
 	}
 	checkFiredByEvaluation(t, rp, time.Second)
 	// A flat load: the capacity is its 4 users, whenever the breach began.
-	if c := rp.Alarm.Capacity; c == nil || c.Target != 4 || c.Unit != "users" || c.Stages != 0 || c.Period != 1 {
+	if c := rp.Alarm.Capacity; c == nil || c.Target != 4 || c.Unit != "users" || c.Stages != 0 || c.Period != 10 {
 		t.Errorf("capacity %+v", c)
 	}
 }

@@ -757,8 +757,14 @@ func (s *Server) getMetricData(in obj) (cbor.Map, *apiError) {
 		return nil, errf("ValidationError", "At least one element of MetricDataQueries must have ReturnData set to true.")
 	}
 
+	// A bucket that starts before EndTime is in, even by a fraction of a
+	// second (the current, partial period included).
+	endSec := end.Unix()
+	if end.Nanosecond() > 0 {
+		endSec++
+	}
 	s.mu.Lock()
-	pts := s.computeLocked(qs, start.Unix(), end.Unix())
+	pts := s.computeLocked(qs, start.Unix(), endSec)
 	s.mu.Unlock()
 
 	budget := int(min(maxDP, maxPoints))
@@ -770,7 +776,7 @@ func (s *Server) getMetricData(in obj) (cbor.Map, *apiError) {
 		}
 		ps := make([]point, 0, len(pts[q.id]))
 		for _, p := range pts[q.id] {
-			if p.t >= alignDown(start.Unix(), periodOf(q)) && p.t < end.Unix() {
+			if p.t >= alignDown(start.Unix(), periodOf(q)) && p.t < endSec {
 				ps = append(ps, p)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -145,7 +146,7 @@ func TestClosedRampAtTheServer(t *testing.T) {
 	var res *Result
 	var samples []gaugeSample
 	var arrivals []time.Time
-	calmly(t, func() {
+	calm := calmly(t, func() {
 		ivs = nil
 		g.mu.Lock()
 		g.arrivals = nil
@@ -154,9 +155,64 @@ func TestClosedRampAtTheServer(t *testing.T) {
 		res = run(t, g.URL, o)
 		samples, arrivals = stop(), g.arrivalTimes()
 	})
-	if res.Failed != 0 || int64(len(arrivals)) != res.Transactions || res.Users != 12 || res.Reason != "duration" {
+	// Nothing failed; users leaving finished their request, so nothing was
+	// cut at the end of the ramp down (on a machine too busy to keep time a
+	// user may still be in its request then: one each at most).
+	cut := int64(len(arrivals)) - res.Transactions
+	if res.Failed != 0 || cut < 0 || cut > 12 || (calm && cut != 0) || res.Users != 12 || res.Reason != "duration" {
 		t.Fatalf("failed %d, server saw %d of %d transactions, users %d, ended by %s", res.Failed, len(arrivals), res.Transactions, res.Users, res.Reason)
 	}
+	sh := res.shape
+	if calm {
+		checkFollowed(t, res, samples)
+	}
+	checkStagesAddUp(t, res)
+	if len(res.Stages) != 3 || res.StageCount != 3 {
+		t.Fatalf("stages %+v", res.Stages)
+	}
+	for i, want := range []float64{6, 12, 6} {
+		if s := res.Stages[i]; s.Stage != i+1 || (calm && math.Abs(s.Users-want) > 1) {
+			t.Errorf("stage %d: mean users %.2f, want %v", s.Stage, s.Users, want)
+		}
+	}
+	// Intervals carry the level and the stage.
+	for _, iv := range ivs {
+		a, b := iv.Start.Sub(res.Start), iv.End.Sub(res.Start)
+		_, st := sh.at(b)
+		if want := sh.mean(a, b); math.Abs(iv.Target-want) > 1e-9 || iv.Stage != st+1 {
+			t.Errorf("interval %v..%v: target %v stage %d, want %v %d", a, b, iv.Target, iv.Stage, want, st+1)
+		}
+	}
+	// The timeline: a sample every 250 ms, the level in force.
+	if n := len(res.Timeline); n < 5 || res.Timeline[0].At != 0 || res.Timeline[n-1].At != res.Elapsed {
+		t.Fatalf("timeline %+v", res.Timeline)
+	}
+	for _, s := range res.Timeline {
+		if l, _ := sh.at(s.At); l != s.Target {
+			t.Errorf("timeline at %v: target %v, want %v", s.At, s.Target, l)
+		}
+	}
+	// The load at a moment: the level and stage in force, and the rate
+	// measured there, as the server saw it (20 ms later).
+	l, ok := res.LoadAt(res.Start.Add(2*time.Second), time.Second)
+	if !ok || l.Target != 12 || l.Stage != 2 || l.Stages != 3 || l.Outside || (calm && (l.Users < 11 || l.Users > 12)) {
+		t.Errorf("LoadAt(2s) = %+v", l)
+	}
+	seen := 0
+	for _, at := range arrivals {
+		if off := at.Sub(res.Start) + 20*time.Millisecond; off >= 2*time.Second && off < 3*time.Second {
+			seen++
+		}
+	}
+	if want := float64(seen); calm && math.Abs(l.Rate-want) > 0.1*want {
+		t.Errorf("LoadAt(2s): %.1f req/s, the server saw %.1f", l.Rate, want)
+	}
+}
+
+// checkFollowed: the requests in flight and the connections open at the
+// server, sampled every 5 ms, follow the closed-model ramp within one user.
+func checkFollowed(t *testing.T, res *Result, samples []gaugeSample) {
+	t.Helper()
 	sh := res.shape
 	bad, n := 0, 0
 	for _, s := range samples {
@@ -188,47 +244,6 @@ func TestClosedRampAtTheServer(t *testing.T) {
 	if n < 300 || bad > n*3/100 {
 		t.Errorf("%d of %d samples below the ramp by more than one user", bad, n)
 	}
-	checkStagesAddUp(t, res)
-	if len(res.Stages) != 3 || res.StageCount != 3 {
-		t.Fatalf("stages %+v", res.Stages)
-	}
-	for i, want := range []float64{6, 12, 6} {
-		if s := res.Stages[i]; s.Stage != i+1 || math.Abs(s.Users-want) > 1 {
-			t.Errorf("stage %d: mean users %.2f, want %v", s.Stage, s.Users, want)
-		}
-	}
-	// Intervals carry the level and the stage.
-	for _, iv := range ivs {
-		a, b := iv.Start.Sub(res.Start), iv.End.Sub(res.Start)
-		_, st := sh.at(b)
-		if want := sh.mean(a, b); math.Abs(iv.Target-want) > 1e-9 || iv.Stage != st+1 {
-			t.Errorf("interval %v..%v: target %v stage %d, want %v %d", a, b, iv.Target, iv.Stage, want, st+1)
-		}
-	}
-	// The timeline: a sample a second, the level in force.
-	if n := len(res.Timeline); n < 5 || res.Timeline[0].At != 0 || res.Timeline[n-1].At != res.Elapsed {
-		t.Fatalf("timeline %+v", res.Timeline)
-	}
-	for _, s := range res.Timeline {
-		if l, _ := sh.at(s.At); l != s.Target {
-			t.Errorf("timeline at %v: target %v, want %v", s.At, s.Target, l)
-		}
-	}
-	// The load at a moment: the level and stage in force, and the rate
-	// measured there, as the server saw it (20 ms later).
-	l, ok := res.LoadAt(res.Start.Add(2*time.Second), time.Second)
-	if !ok || l.Target != 12 || l.Stage != 2 || l.Stages != 3 || l.Outside || l.Users < 11 || l.Users > 12 {
-		t.Errorf("LoadAt(2s) = %+v", l)
-	}
-	seen := 0
-	for _, at := range arrivals {
-		if off := at.Sub(res.Start) + 20*time.Millisecond; off >= 2*time.Second && off < 3*time.Second {
-			seen++
-		}
-	}
-	if want := float64(seen); math.Abs(l.Rate-want) > 0.1*want {
-		t.Errorf("LoadAt(2s): %.1f req/s, the server saw %.1f", l.Rate, want)
-	}
 }
 
 // TestOpenRampAtTheServer: requests per second at the server follow a rate
@@ -244,7 +259,7 @@ func TestOpenRampAtTheServer(t *testing.T) {
 	o.Users, o.Rate, o.Stages = 20, 100, stages
 	var res *Result
 	var arrivals []time.Time
-	calmly(t, func() {
+	calm := calmly(t, func() {
 		g.mu.Lock()
 		g.arrivals = nil
 		g.mu.Unlock()
@@ -257,11 +272,11 @@ func TestOpenRampAtTheServer(t *testing.T) {
 	}
 	// rate(t) = 100 + 200 t for 2 s, then 500: 200, 400 and 500 a second.
 	for sec, want := range []float64{200, 400, 500} {
-		if got := float64(perSec[sec]); math.Abs(got-want) > 0.02*want {
+		if got := float64(perSec[sec]); calm && math.Abs(got-want) > 0.02*want {
 			t.Errorf("second %d: the server saw %v requests, want %v ±2%%", sec, got, want)
 		}
 	}
-	if rr := res.Rate; rr.Scheduled != 1100 || rr.Sent != 1100 || res.Failed != 0 || rr.Short() || math.Abs(rr.Target-1100.0/3) > 1e-6 {
+	if rr := res.Rate; rr.Scheduled != 1100 || (calm && (rr.Sent != 1100 || rr.Short())) || res.Failed != 0 || math.Abs(rr.Target-1100.0/3) > 1e-6 {
 		t.Errorf("rate %+v, failed %d", *rr, res.Failed)
 	}
 	checkStagesAddUp(t, res)
@@ -269,7 +284,7 @@ func TestOpenRampAtTheServer(t *testing.T) {
 		t.Fatalf("stages %+v", res.Stages)
 	}
 	t.Logf("stage rates %.1f %.1f", res.Stages[0].Rate(true), res.Stages[1].Rate(true))
-	if got := res.Stages[1].Rate(true); got < 490 || got > 510 {
+	if got := res.Stages[1].Rate(true); calm && (got < 490 || got > 510) {
 		t.Errorf("the hold achieved %.1f/s", got)
 	}
 }
@@ -287,7 +302,7 @@ func TestOpenRampStallStaysHonest(t *testing.T) {
 	o := DefaultOptions()
 	o.Users, o.Rate, o.Stages = 4, 100, stages
 	var res *Result
-	calmly(t, func() {
+	calm := calmly(t, func() {
 		begin := time.Now()
 		g.mu.Lock()
 		g.stallFrom, g.stallUntil = begin.Add(time.Second), begin.Add(1500*time.Millisecond)
@@ -298,23 +313,24 @@ func TestOpenRampStallStaysHonest(t *testing.T) {
 	due := func(t float64) float64 { return 100*t + 100*t*t/3 }
 	// Due in [1 s, 1.25 s): answered at 1.5 s at the earliest, ≥ 250 ms late.
 	want := due(1.25) - due(1)
+	// On any machine: every request due in the first half of the stall
+	// waited for its end, and the longest waited about all of it.
 	slow := res.Latency.TotalCount() - countBelow(res.Latency, 250_000)
-	if math.Abs(float64(slow)-want) > 0.1*want+2 {
-		t.Errorf("%d corrected latencies ≥ 250 ms, want %.1f (due in the first half of the stall)", slow, want)
+	if float64(slow) < 0.9*want-2 || res.Latency.Max() < 450_000 || res.Failed != 0 {
+		t.Errorf("%d corrected latencies ≥ 250 ms, want %.1f (due in the first half of the stall); max %d µs; %d failed",
+			slow, want, res.Latency.Max(), res.Failed)
 	}
-	// Nothing due outside the stall is late: at most what fell due in it.
-	if late := res.Latency.TotalCount() - countBelow(res.Latency, 50_000); float64(late) > due(1.5)-due(0.98)+2 {
-		t.Errorf("%d corrected latencies ≥ 50 ms, more than fell due in the stall (%.1f)", late, due(1.5)-due(0.98))
-	}
-	if mx := res.Latency.Max(); mx < 450_000 || mx > 700_000 {
-		t.Errorf("corrected max %d µs, want about the 500 ms stall", mx)
-	}
-	rawSlow := res.LatencyUncorrected.TotalCount() - countBelow(res.LatencyUncorrected, 250_000)
-	if rawSlow > int64(o.Users) {
-		t.Errorf("%d uncorrected latencies ≥ 250 ms with %d users", rawSlow, o.Users)
-	}
-	if res.Rate.Sent != res.Rate.Scheduled || res.Failed != 0 {
-		t.Errorf("rate %+v, failed %d", *res.Rate, res.Failed)
+	if calm {
+		// And only those: nothing due outside the stall is late, the closed-loop
+		// view sees only the requests in flight, and the schedule was kept.
+		late := res.Latency.TotalCount() - countBelow(res.Latency, 50_000)
+		rawSlow := res.LatencyUncorrected.TotalCount() - countBelow(res.LatencyUncorrected, 250_000)
+		if float64(slow) > 1.1*want+2 || float64(late) > due(1.5)-due(0.98)+2 || res.Latency.Max() > 700_000 ||
+			rawSlow > int64(o.Users) || res.Rate.Sent != res.Rate.Scheduled {
+			t.Errorf("%d corrected latencies ≥ 250 ms (want %.1f), %d ≥ 50 ms (at most %.1f fell due in the stall), max %d µs; "+
+				"%d uncorrected ≥ 250 ms with %d users; sent %d of %d",
+				slow, want, late, due(1.5)-due(0.98), res.Latency.Max(), rawSlow, o.Users, res.Rate.Sent, res.Rate.Scheduled)
+		}
 	}
 	checkStagesAddUp(t, res)
 }
@@ -334,11 +350,14 @@ func run(t *testing.T, url string, o Options) *Result {
 }
 
 // calmly runs attempt while a probe watches how late the scheduler wakes a
-// sleeping goroutine. The open model's timing claims (a schedule kept to
-// 2 %, latency from the intended time) are about loadgen, not about a
-// machine so busy that a 2 ms sleep overshoots by 25 ms: such an attempt is
-// run again, up to 4 times, and the checks that follow judge the last.
-func calmly(t *testing.T, attempt func()) {
+// sleeping goroutine. The timing claims (users within one of the ramp, a
+// schedule kept to 2 %, latency from the intended time) are about loadgen,
+// not about a machine so busy that a 2 ms sleep overshoots by 25 ms: such
+// an attempt is run again, up to 4 times. It reports whether the last was
+// calm, so that the caller judges the timing claims; the rest of its checks
+// hold on any machine. In CI (CI set) every attempt counts as calm: the
+// timing claims are always judged there.
+func calmly(t *testing.T, attempt func()) (calm bool) {
 	t.Helper()
 	for try := 1; ; try++ {
 		stop := make(chan struct{})
@@ -361,11 +380,15 @@ func calmly(t *testing.T, attempt func()) {
 		close(stop)
 		late := <-worst
 		if late <= 25*time.Millisecond {
-			return
+			return true
 		}
 		if try == 4 {
-			t.Logf("try %d: the scheduler woke a goroutine %v late: a busy machine, judged anyway", try, late)
-			return
+			if os.Getenv("CI") != "" {
+				t.Logf("try %d: the scheduler woke a goroutine %v late: a busy machine, judged anyway (CI)", try, late)
+				return true
+			}
+			t.Logf("try %d: the scheduler woke a goroutine %v late: a machine too busy to judge timing; only the rest is checked", try, late)
+			return false
 		}
 		t.Logf("try %d: the scheduler woke a goroutine %v late: a busy machine, again", try, late)
 	}

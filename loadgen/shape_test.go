@@ -200,3 +200,14 @@ func absDur(d time.Duration) time.Duration {
 	}
 	return d
 }
+
+// TestScheduleDoesNotAllocate: the open model computes a send time per
+// request; with stages that is a search and a square root, nothing more.
+func TestScheduleDoesNotAllocate(t *testing.T) {
+	st, _ := ParseStages("1m:1000,5m:5000,1m:+5000,30s:0")
+	sh := newShape(100, st)
+	k := int64(0)
+	if a := testing.AllocsPerRun(1000, func() { _ = sh.sendTime(k); _, _ = sh.at(time.Duration(k) * time.Millisecond); k += 997 }); a != 0 {
+		t.Fatalf("%v allocations per send time", a)
+	}
+}

@@ -159,8 +159,9 @@ func TestClosedRampAtTheServer(t *testing.T) {
 	// cut at the end of the ramp down (on a machine too busy to keep time a
 	// user may still be in its request then: one each at most).
 	cut := int64(len(arrivals)) - res.Transactions
-	if res.Failed != 0 || cut < 0 || cut > 12 || (calm && cut != 0) || res.Users != 12 || res.Reason != "duration" {
-		t.Fatalf("failed %d, server saw %d of %d transactions, users %d, ended by %s", res.Failed, len(arrivals), res.Transactions, res.Users, res.Reason)
+	if res.Failed != 0 || cut != res.InFlight || cut > 12 || (calm && cut != 0) || res.Users != 12 || res.Reason != "duration" {
+		t.Fatalf("failed %d, server saw %d of %d transactions (%d cut short), users %d, ended by %s",
+			res.Failed, len(arrivals), res.Transactions, res.InFlight, res.Users, res.Reason)
 	}
 	sh := res.shape
 	if calm {

@@ -87,6 +87,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.Var(sizeValue{&o.MaxBody}, "max-body", "the most of a response body kept in memory, for --parser and -p (4MiB, 512KiB, bytes); every body is read to its end and counted, the rest discarded")
 	f.siege.register(fs, o)
 	f.perf.register(fs)
+	registerStages(fs, o)
 	f.shard.register(fs)
 	f.failOn.register(fs)
 	f.crawl.register(fs, true)

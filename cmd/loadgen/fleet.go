@@ -19,6 +19,7 @@ import (
 	fleetecs "github.com/loadgen/loadgen/fleet/ecs"
 	"github.com/loadgen/loadgen/fleet/local"
 	"github.com/loadgen/loadgen/internal/awscfg"
+	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/report"
 	"github.com/loadgen/loadgen/verify"
 )
@@ -166,13 +167,27 @@ func (p *fleetPlan) check(fs *pflag.FlagSet, n int) error {
 	if p.onECS && ((p.s.file != "" && p.s.url == "") || p.rf.rc != "") {
 		return usageErr("fleet: -f and -R name files on this machine, which ECS tasks cannot read: give the URL (or run --shards N here)")
 	}
-	if p.s.opts.Users < n {
+	last := fleet.Shard{Index: n, Count: n}
+	if peak := peakLevel(p.s.opts.Stages); len(p.s.opts.Stages) > 0 {
+		if p.rf.perf.rate == 0 && last.Share(int(peak)) < 1 {
+			return usageErr("fleet: --stages peaks at %g users: over %d shards that leaves a shard without a user", peak, n)
+		}
+	} else if p.s.opts.Users < n {
 		return usageErr("fleet: -c %d over %d shards leaves a shard without a user: give -c %d or more", p.s.opts.Users, n, n)
 	}
 	if r := p.rf.perf.rate; r > 0 && (fleet.Shard{Index: n, Count: n}).RateShare(r) <= 0 {
 		return usageErr("fleet: --rate %g over %d shards leaves a shard no rate", r, n)
 	}
 	return nil
+}
+
+// peakLevel is a load shape's highest level.
+func peakLevel(stages []loadgen.Stage) float64 {
+	peak := 0.0
+	for _, st := range stages {
+		peak = max(peak, st.Target)
+	}
+	return peak
 }
 
 // or fills the settings f lacks from g.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,9 +19,11 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/spf13/pflag"
 
+	"github.com/loadgen/loadgen/fleet"
 	"github.com/loadgen/loadgen/internal/awslocal"
 	"github.com/loadgen/loadgen/internal/testsupport"
 	"github.com/loadgen/loadgen/internal/testsupport/awstest"
+	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/report"
 )
 
@@ -214,5 +217,41 @@ func TestFleetOnECSIncomplete(t *testing.T) {
 		if !strings.Contains(out.String(), "Transactions:\t\t           8 hits") {
 			t.Fatalf("the two shards that ran (1 user x 4 reps each) are not merged:\n%s", out.String())
 		}
+	}
+}
+
+// TestShardStagesAddUp: every level of a load shape is split over the
+// shards as -c and --rate are, so at each stage they add up exactly.
+func TestShardStagesAddUp(t *testing.T) {
+	for _, c := range []struct {
+		spec string
+		rate bool
+	}{{"30s:50,2m:+200,30s:7,0:0", false}, {"10s:100.5,1m:+333.333,5s:1", true}} {
+		stages, err := loadgen.ParseStages(c.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums := make([]float64, len(stages))
+		for i := 1; i <= 3; i++ {
+			got := shardStages(fleet.Shard{Index: i, Count: 3}, stages, c.rate)
+			for k, st := range got {
+				if st.Duration != stages[k].Duration || st.Hold != stages[k].Hold {
+					t.Fatalf("%s shard %d stage %d: %+v vs %+v", c.spec, i, k+1, st, stages[k])
+				}
+				if !c.rate && st.Target != math.Trunc(st.Target) {
+					t.Fatalf("%s shard %d: %g users", c.spec, i, st.Target)
+				}
+				sums[k] += st.Target
+			}
+		}
+		for k, st := range stages {
+			if math.Abs(sums[k]-st.Target) > 1e-9 {
+				t.Errorf("%s stage %d: shards add up to %g, want %g", c.spec, k+1, sums[k], st.Target)
+			}
+		}
+	}
+	r := runCLI(t, map[string]string{"SIEGERC": os.DevNull}, "fleet", "--shards", "4", "--", "--stages", "1s:3", "http://127.0.0.1:9/")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--stages peaks at 3 users: over 4 shards that leaves a shard without a user") {
+		t.Fatalf("exit %d %s", r.code, r.stderr)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/loadgen/loadgen/fleet"
+	"github.com/loadgen/loadgen/loadgen"
 )
 
 // shardFlags make a normal run one shard of a fleet (`loadgen fleet` passes
@@ -19,7 +20,7 @@ type shardFlags struct {
 }
 
 func (f *shardFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.shard, "shard", "", "run as shard `i/N` of a fleet: this shard's share of -c and --rate (floor/ceil shares that add up exactly); implies -q and 5s --hlog-interval")
+	fs.StringVar(&f.shard, "shard", "", "run as shard `i/N` of a fleet: this shard's share of -c, --rate and each --stages level (floor/ceil shares that add up exactly); implies -q and 5s --hlog-interval")
 	fs.StringVar(&f.startAt, "start-at", "", "start the load at `T` (RFC 3339, or seconds since the epoch): sleep until then; with --shard, the lateness and clock-error bound go in the log header")
 }
 
@@ -52,7 +53,8 @@ func (a *app) startShard(fs *pflag.FlagSet, f *runFlags, s *settings) (*shardRun
 	}
 	sr.shard, sr.on = sh, true
 	sr.users = sh.Share(s.opts.Users)
-	if sr.users < 1 {
+	s.opts.Stages = shardStages(sh, s.opts.Stages, f.perf.rate > 0)
+	if sr.users < 1 && len(s.opts.Stages) == 0 {
 		return nil, usageErr("--shard %s: -c %d over %d shards leaves this shard without a user", sh, s.opts.Users, sh.Count)
 	}
 	s.opts.Users = sr.users
@@ -68,6 +70,25 @@ func (a *app) startShard(fs *pflag.FlagSet, f *runFlags, s *settings) (*shardRun
 	}
 	s.quiet = true
 	return sr, nil
+}
+
+// shardStages is shard sh's share of a load shape: each stage's level is
+// split as -c (users) or --rate (requests/s) is, so at every stage the
+// shards' levels add up to the shape's exactly.
+func shardStages(sh fleet.Shard, stages []loadgen.Stage, rate bool) []loadgen.Stage {
+	out := make([]loadgen.Stage, len(stages))
+	for i, st := range stages {
+		if rate {
+			st.Target = sh.RateShare(st.Target)
+		} else {
+			st.Target = float64(sh.Share(int(st.Target)))
+		}
+		out[i] = st
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // wait sleeps until --start-at, then opens a shard's log with its header:

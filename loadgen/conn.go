@@ -9,6 +9,8 @@ import (
 	"net"
 	"syscall"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // exchange writes raw on a connection to h and reads the response into
@@ -27,7 +29,7 @@ func (u *user) exchange(h *hostInfo, raw []byte, head bool, now time.Duration) e
 			u.drop(h, c)
 			return err
 		}
-		if u.r.stopped.Load() {
+		if u.r.ending() {
 			return context.Canceled
 		}
 		if u.brOn != c {
@@ -36,26 +38,33 @@ func (u *user) exchange(h *hostInfo, raw []byte, head bool, now time.Duration) e
 		}
 		c.readNow = 0
 		reused := c.served > 0
-		u.resp.SkipBody = head
 		var err error
 		if !c.send(raw, u.br.Buffered()) {
 			_, err = c.nc.Write(raw)
 		}
 		if err == nil {
-			err = u.resp.Read(u.br)
-			if err == nil && c.pending != nil {
-				c.pending, err = nil, errNotSent
+			// The head only: SkipBody keeps fasthttp from sizing a buffer
+			// from Content-Length; readBody reads the body, bounded.
+			u.resp.SkipBody = true
+			if err = u.resp.Read(u.br); err == nil {
+				if c.pending != nil {
+					c.pending, err = nil, errNotSent
+				} else {
+					err = u.readBody(head)
+				}
+			} else if _, ok := err.(*fasthttp.ErrSmallBuffer); ok {
+				err = ErrHeaderTooLarge
 			}
 		}
 		if err != nil {
 			u.drop(h, c)
-			if reused && attempt == 0 && c.readNow == 0 && Classify(err) == ErrReset && !u.r.stopped.Load() {
+			if reused && attempt == 0 && c.readNow == 0 && Classify(err) == ErrReset && !u.r.ending() {
 				continue
 			}
 			return err
 		}
 		c.served++
-		if u.r.opts.Close || u.resp.ConnectionClose() {
+		if u.r.opts.Close || u.resp.ConnectionClose() || u.resp.StatusCode() == 101 {
 			u.drop(h, c)
 		}
 		return nil

@@ -69,6 +69,13 @@ type Options struct {
 	// assets are fetched at once by the same user, each a transaction.
 	Parser ParserFunc
 
+	// MaxBody is the most of a response body kept in memory (for Parser);
+	// 0 means DefaultMaxBody. Bodies are always read to their end, so the
+	// connection can serve the next request, and every byte is counted in
+	// Result.Bytes; what is past MaxBody is discarded as it arrives.
+	// Without Parser no body is kept at all.
+	MaxBody int
+
 	// Verbose, when set, receives one line per request.
 	Verbose io.Writer
 	// Debug, when set, receives each request's head as sent and each
@@ -135,6 +142,9 @@ const (
 	DefaultContentType = "application/x-www-form-urlencoded" // for requests with a body, as siege
 	// DefaultAcceptEncoding is what siege's generated configuration file sends.
 	DefaultAcceptEncoding = "gzip, deflate"
+	// DefaultMaxBody is Options.MaxBody's default: the bytes of a response
+	// body kept for the parser.
+	DefaultMaxBody = 4 << 20
 	// DefaultVersion is the version DefaultOptions puts in the User-Agent.
 	DefaultVersion = "1"
 )
@@ -143,7 +153,8 @@ const (
 // keep-alive, siege's User-Agent form and Accept-Encoding, cookies on.
 func DefaultOptions() Options {
 	return Options{Users: DefaultUsers, Timeout: DefaultTimeout, Protocol: DefaultProtocol, MaxRedirect: DefaultMaxRedirect,
-		UserAgent: DefaultUserAgent(DefaultVersion), ContentType: DefaultContentType, AcceptEncoding: DefaultAcceptEncoding}
+		UserAgent: DefaultUserAgent(DefaultVersion), ContentType: DefaultContentType, AcceptEncoding: DefaultAcceptEncoding,
+		MaxBody: DefaultMaxBody}
 }
 
 // Credential is a user name and password, for a realm when Realm is set.

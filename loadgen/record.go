@@ -14,6 +14,7 @@ import (
 // request's URL, for the cookies the response sets.
 func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target string, x *url.URL) (status int, ok bool) {
 	start := time.Since(u.r.start)
+	bytes0 := u.bytes.Load()
 	err := u.exchange(h, raw, head, start)
 	end := time.Since(u.r.start)
 	lat := end - start
@@ -21,10 +22,18 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 	if o.Debug != nil {
 		u.debug(raw, err, x)
 	}
-	if err == nil && o.ZeroDataFail && len(u.resp.Body()) == 0 {
+	if err == nil && o.ZeroDataFail && u.bodyLen == 0 {
 		err = errZeroData
 	}
 	if err != nil {
+		if err != errZeroData && u.r.endedAt(end) {
+			// Cut short by the end of the run: not a transaction, not a
+			// failure, and its bytes are not counted either.
+			u.bytes.Store(bytes0)
+			u.aborted = true
+			u.cut++
+			return 0, false
+		}
 		u.failed(err, start, lat, method, target)
 		return 0, false
 	}
@@ -52,10 +61,8 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 	if lat > u.maxLat {
 		u.maxLat = lat
 	}
-	if status >= 100 && status < 600 {
+	if status >= 0 && status < len(u.status) {
 		u.status[status]++
-	} else {
-		u.status[0]++
 	}
 	if status < 400 || status == 401 || status == 407 {
 		u.ok++
@@ -65,7 +72,7 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 	}
 	u.txns.Add(1)
 	if o.Verbose != nil {
-		u.logLine(status, lat, len(u.resp.Body()), method, target, "")
+		u.logLine(status, lat, u.bodyLen, method, target, "")
 	}
 	return status, true
 }
@@ -74,7 +81,7 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 // ends the run when siege's failures limit is reached. A failure caused by
 // the end of the run is not counted.
 func (u *user) failed(err error, start, lat time.Duration, method, target string) {
-	if u.r.stopped.Load() {
+	if u.r.ending() {
 		u.aborted = true
 		return
 	}
@@ -141,7 +148,7 @@ func (u *user) scheduled(at time.Duration) {
 }
 
 // logLine writes siege's verbose line for one transaction or failure.
-func (u *user) logLine(status int, lat time.Duration, size int, method, target, errClass string) {
+func (u *user) logLine(status int, lat time.Duration, size int64, method, target, errClass string) {
 	b := u.verbose[:0]
 	if errClass != "" {
 		b = append(b, "ERROR "...)
@@ -161,7 +168,7 @@ func (u *user) logLine(status int, lat time.Duration, size int, method, target, 
 	}
 	b = append(b, secs...)
 	b = append(b, " secs: "...)
-	sz := strconv.Itoa(size)
+	sz := strconv.FormatInt(size, 10)
 	for i := len(sz); i < 8; i++ {
 		b = append(b, ' ')
 	}

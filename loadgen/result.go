@@ -20,10 +20,14 @@ type Result struct {
 	Failed       int64 // socket-level failures: timeouts, refused, reset, DNS, TLS
 	HTTPErrors   int64 // 4xx and 5xx responses (siege counts them as successful transactions)
 	Bytes        int64 // header and body bytes received
-	SumLatency   time.Duration
-	Shortest     time.Duration
-	Longest      time.Duration
-	Latency      *hdrhistogram.Histogram // microseconds, 1 µs to the timeout, 3 significant digits; corrected in rate mode
+	// InFlight is the number of requests the end of the run cut short (time
+	// up, Ctrl+C, alarm): begun but not answered. They are counted nowhere
+	// else: neither transactions nor failures, nor in Bytes.
+	InFlight   int64
+	SumLatency time.Duration
+	Shortest   time.Duration
+	Longest    time.Duration
+	Latency    *hdrhistogram.Histogram // microseconds, 1 µs to the timeout, 3 significant digits; corrected in rate mode
 	// LatencyUncorrected is, in rate mode, the latency from the actual send
 	// (what a closed-loop tool would report); nil otherwise.
 	LatencyUncorrected *hdrhistogram.Histogram
@@ -71,6 +75,7 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 		res.Failed += u.fails.Load()
 		res.HTTPErrors += u.httpErrs.Load()
 		res.Bytes += u.bytes.Load()
+		res.InFlight += u.cut
 		res.Successful += u.ok
 		res.SumLatency += u.sumLat
 		if u.maxLat > res.Longest {

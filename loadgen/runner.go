@@ -30,6 +30,7 @@ type Runner struct {
 	hosts   []*hostInfo
 	hostIdx map[string]int
 	highest int64 // µs, the histograms' upper bound
+	maxBody int   // Options.MaxBody or its default
 
 	// users has room for every user the run may have; the first nUsers
 	// are running. Only Run's goroutine adds users.
@@ -40,8 +41,9 @@ type Runner struct {
 	ivRaw  *intervals
 	ivCnt  ivCounts // with OnInterval: the previous boundary's counters
 
-	start     time.Time    // Run's start; every time on the hot path is an offset from it
-	started   atomic.Int64 // unix nanos of the start, 0 before Run
+	start     time.Time     // Run's start; every time on the hot path is an offset from it
+	deadline  time.Duration // the run context's deadline as an offset from start; 0 = none
+	started   atomic.Int64  // unix nanos of the start, 0 before Run
 	stopped   atomic.Bool
 	failures  atomic.Int64  // socket failures, counted only with MaxFailures
 	abort     chan struct{} // closed when MaxFailures is reached
@@ -114,7 +116,13 @@ func New(targets []Target, opts Options) (*Runner, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = time.Second
 	}
-	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0, abort: make(chan struct{})}
+	if opts.MaxBody < 0 {
+		return nil, fmt.Errorf("max body must not be negative, got %d", opts.MaxBody)
+	}
+	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0, maxBody: opts.MaxBody, abort: make(chan struct{})}
+	if r.maxBody == 0 {
+		r.maxBody = DefaultMaxBody
+	}
 	if r.highest < 2 {
 		r.highest = 2
 	}
@@ -142,9 +150,13 @@ func New(targets []Target, opts Options) (*Runner, error) {
 func (r *Runner) prepareAll(targets []Target, what string) ([]prepared, error) {
 	out := make([]prepared, 0, len(targets))
 	for i, t := range targets {
+		display := weburl.RedactText(t.URL)
 		u, err := url.Parse(t.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("%s %d: invalid URL %q", what, i+1, weburl.Redact(t.URL))
+			return nil, fmt.Errorf("%s %d: invalid URL %q", what, i+1, display)
+		}
+		if err := weburl.CheckPort(u); err != nil {
+			return nil, fmt.Errorf("%s %d: invalid URL %q: %w", what, i+1, display, err)
 		}
 		if t.Method == "" {
 			t.Method = "GET"
@@ -152,7 +164,7 @@ func (r *Runner) prepareAll(targets []Target, what string) ([]prepared, error) {
 		if err := checkHeader("Content-Type", t.ContentType); err != nil {
 			return nil, fmt.Errorf("%s %d: %w", what, i+1, err)
 		}
-		p := prepared{Target: t, parsed: u, host: r.host(u).id, head: t.Method == "HEAD", display: t.URL}
+		p := prepared{Target: t, parsed: u, host: r.host(u).id, head: t.Method == "HEAD", display: display}
 		p.raw, p.at = r.buildRequest(nil, t.Method, u, t.Body, t.ContentType)
 		out = append(out, p)
 	}
@@ -286,6 +298,9 @@ func (r *Runner) prepare(ctx context.Context) {
 		}
 	}
 	r.start = time.Now()
+	if dl, ok := ctx.Deadline(); ok {
+		r.deadline = max(dl.Sub(r.start), 1)
+	}
 }
 
 // active returns the users started so far.
@@ -352,6 +367,21 @@ func (r *Runner) collect(from, to time.Time) {
 		iv.Uncorrected.SetEndTimeMs(to.UnixMilli())
 	}
 	r.opts.OnInterval(iv)
+}
+
+// ending reports whether the run is ending: its context is done (time up,
+// cancelled) or stop was called. A request that fails then was cut short by
+// the end and is not counted. The context is checked as well as stopped
+// because Run's goroutine calls stop only after it sees the context done:
+// in between, a dial under the expired context fails at once, and so does
+// every later one.
+func (r *Runner) ending() bool { return r.stopped.Load() || r.ctx.Err() != nil }
+
+// endedAt is ending for a request that failed at offset now: it also says
+// yes once the context's deadline has passed, as a dial sees it before the
+// context's timer has fired and cancelled it.
+func (r *Runner) endedAt(now time.Duration) bool {
+	return r.ending() || (r.deadline > 0 && now >= r.deadline)
 }
 
 // stop makes every user finish: in-flight requests fail at once and are

@@ -26,8 +26,12 @@ type user struct {
 	br    *bufio.Reader
 	brOn  *conn
 
-	resp     fasthttp.Response
-	dyn      []byte // a redirect's or parsed asset's request
+	resp     fasthttp.Response // the head of the last response (its body is read by readBody)
+	body     []byte            // the start of the last body, when the parser wants it
+	bodyLen  int64             // the last body's length
+	parse    bool              // the last response is for the parser (2xx HTML)
+	fetch    bool              // a single request (Do): keep any body, up to MaxBody
+	dyn      []byte            // a redirect's or parsed asset's request
 	sess     session
 	onCookie func(key, value []byte) // onSetCookie, made once
 	inflate  *inflater               // decompresses pages for the parser, made on first use
@@ -57,10 +61,11 @@ type user struct {
 	sumLat  time.Duration
 	minLat  time.Duration
 	maxLat  time.Duration
-	status  [600]int64
+	status  [1000]int64 // by code: fasthttp takes any three digits
 	errs    [numErrorClasses]int64
 	errMsg  [numErrorClasses]string
-	aborted bool
+	aborted bool  // the end of the run cut the user's request short
+	cut     int64 // requests the end of the run cut short (0 or 1)
 }
 
 func (r *Runner) newUser(id int) *user {
@@ -69,7 +74,7 @@ func (r *Runner) newUser(id int) *user {
 		r:     r,
 		rng:   rand.New(rand.NewPCG(r.opts.Seed, uint64(id))),
 		conns: make([]*conn, len(r.hosts)),
-		br:    bufio.NewReaderSize(nil, 16<<10),
+		br:    bufio.NewReaderSize(nil, MaxHeaderBytes),
 		hist:  newCounter(r.highest),
 
 		planned: -1,
@@ -77,7 +82,6 @@ func (r *Runner) newUser(id int) *user {
 	if r.rate {
 		u.raw = newCounter(r.highest)
 	}
-	u.resp.KeepBodyBuffer = true
 	u.onCookie = u.onSetCookie
 	return u
 }
@@ -112,7 +116,7 @@ func (u *user) run() {
 	}
 	expire := o.ExpireSession && !o.Internet && !o.Once
 	for iter := 0; limit == 0 || iter < limit; iter++ {
-		if u.r.stopped.Load() {
+		if u.r.ending() {
 			return
 		}
 		if iter > 0 && o.Delay > 0 && !u.pause() {
@@ -208,8 +212,11 @@ func (u *user) iterate(t *prepared) {
 			}
 		}
 	}
-	if o.Parser != nil && status >= 200 && status < 300 && looksHTML(u.resp.Header.ContentType()) {
+	if u.parse {
 		u.assets = o.Parser(u.assets[:0], u.pageHTML(), page)
+		if cap(u.body) > keepBodyBuffer {
+			u.body = nil // a large page's buffer is not kept between pages
+		}
 		for _, a := range u.assets {
 			au, err := url.Parse(a)
 			if err != nil || (au.Scheme != "http" && au.Scheme != "https") || au.Host == "" {
@@ -243,7 +250,7 @@ func (u *user) sendURL(method string, x *url.URL, body []byte, ctype string) (in
 	h := u.hostFor(x)
 	var at int
 	u.dyn, at = u.r.buildRequest(u.dyn[:0], method, x, body, ctype)
-	return u.send(h, u.dyn, at, x, nil, method == "HEAD", method, x.String())
+	return u.send(h, u.dyn, at, x, nil, method == "HEAD", method, x.Redacted())
 }
 
 // send sends one request with the user's session headers; a 401 that the
@@ -256,6 +263,10 @@ func (u *user) send(h *hostInfo, raw []byte, at int, x *url.URL, key *prepared, 
 	}
 	return status, ok
 }
+
+// keepBodyBuffer is the largest body buffer a user keeps between pages
+// (for the parser); larger pages get a buffer of their own, up to MaxBody.
+const keepBodyBuffer = 256 << 10
 
 func isRedirect(code int) bool {
 	return code == 301 || code == 302 || code == 303 || code == 307 || code == 308

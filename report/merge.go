@@ -114,6 +114,7 @@ func MergeHlogs(logs []*Hlog, window time.Duration) (*loadgen.Result, *Merged, e
 			res.Failed += t.Failed
 			res.HTTPErrors += t.HTTPErrors
 			res.Bytes += t.Bytes
+			res.InFlight += t.InFlight
 			res.SumLatency += time.Duration(t.SumLatencyUs) * time.Microsecond
 			if s := time.Duration(t.ShortestUs) * time.Microsecond; s > 0 && (res.Shortest == 0 || s < res.Shortest) {
 				res.Shortest = s

@@ -50,6 +50,12 @@ type Report struct {
 	Status        map[string]int64  `json:"status"`
 	Errors        map[string]int64  `json:"errors"`
 	ErrorSamples  map[string]string `json:"error_samples,omitempty"`
+	// InFlightAtEnd is the number of requests the end of the run cut short:
+	// they are in no other count.
+	InFlightAtEnd int64 `json:"in_flight_at_end"`
+	// NothingSucceeded is true when no request got a successful response
+	// (every one failed, or was an HTTP error, or none completed in time).
+	NothingSucceeded bool `json:"nothing_succeeded"`
 
 	Alarm *Alarm   `json:"alarm,omitempty"`
 	Notes []string `json:"notes,omitempty"`
@@ -113,6 +119,12 @@ func New(res *loadgen.Result, version string, targets int) *Report {
 		Status:                 map[string]int64{},
 		Errors:                 res.Errors,
 		ErrorSamples:           res.ErrorSamples,
+		InFlightAtEnd:          res.InFlight,
+	}
+	if res.Successful == 0 {
+		rp.NothingSucceeded = true
+		rp.Notes = append(rp.Notes, fmt.Sprintf("Nothing succeeded: no request got a successful response (%d failed, %d HTTP errors, %d in flight at the end)",
+			res.Failed, res.HTTPErrors, res.InFlight))
 	}
 	if res.Transactions+res.Failed > 0 {
 		rp.Availability = round(100*float64(res.Transactions)/float64(res.Transactions+res.Failed), 2)

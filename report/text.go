@@ -57,6 +57,7 @@ func (rp *Report) WriteText(w io.Writer) error {
 			f("  first %s:\t%s\n", k, s)
 		}
 	}
+	f("In flight at end:\t%12d   (cut short by the end of the run, not counted)\n", rp.InFlightAtEnd)
 	if rp.Alarm != nil {
 		b.WriteString(rp.Alarm.Text())
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/loadgen/loadgen/internal/weburl"
 )
 
 // app holds what a command invocation reads and writes, so tests can run
@@ -46,7 +48,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if errors.As(err, &q) {
 		return q.code
 	}
-	fmt.Fprintf(stderr, "loadgen: %v\n", err)
+	if ctx.Err() != nil {
+		// Ctrl+C: whatever was under way failed because of it.
+		fmt.Fprintln(stderr, "loadgen: interrupted")
+		return exitInterrupted
+	}
+	fmt.Fprintf(stderr, "loadgen: %s\n", weburl.RedactText(err.Error()))
 	return codeOf(err)
 }
 

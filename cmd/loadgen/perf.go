@@ -27,7 +27,7 @@ type perfFlags struct {
 }
 
 func (p *perfFlags) register(fs *pflag.FlagSet) {
-	fs.Float64Var(&p.rate, "rate", 0, "open model: send R requests/s in total on a fixed schedule, spread over the users; latency counts from each request's intended send time (coordinated omission corrected, as wrk2)")
+	fs.Var(rateValue{&p.rate}, "rate", "open model: send R requests/s in total on a fixed schedule, spread over the users; latency counts from each request's intended send time (coordinated omission corrected, as wrk2)")
 	fs.IntVar(&p.maxUsers, "max-users", 0, "with --rate: let users join while the schedule is over 10 ms behind (50% more every 100 ms), up to this many")
 	fs.BoolVar(&p.uncorrected, "uncorrected", false, "with --rate: also report the latency from the actual send (what a closed-loop tool shows)")
 	fs.StringVar(&p.hlog, "hlog", "", "write an HdrHistogram interval log (format 1.3, one histogram per second, µs) to FILE; combine logs with 'loadgen merge'")

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/spf13/pflag"
 
+	"github.com/loadgen/loadgen/internal/weburl"
 	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/report"
 	"github.com/loadgen/loadgen/verify"
@@ -26,8 +27,15 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 		return nil, err
 	}
 	s.url = f.siege.url
-	if len(args) > 0 {
-		s.url = args[len(args)-1] // siege: the last argument is the URL
+	if fs.Changed("file") {
+		s.url = "" // -f on the command line wins over a siegerc's url
+	}
+	arg, err := urlArgument(fs, f, args)
+	if err != nil {
+		return nil, err
+	}
+	if arg != "" {
+		s.url = arg
 	}
 	if s.opts.Users < 1 {
 		return nil, usageErr("-c/--concurrent: want a whole number of users >= 1, got %d", s.opts.Users)
@@ -35,7 +43,6 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 	if f.benchmark {
 		s.opts.Delay = 0
 	}
-	var err error
 	if s.opts.Headers, err = parseHeaders(f.headers); err != nil {
 		return nil, err
 	}
@@ -66,17 +73,19 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 // parseHeaders reads -H "Name: value" flags.
 func parseHeaders(flags []string) ([]loadgen.Header, error) {
 	var out []loadgen.Header
-	for _, h := range flags {
+	for i, h := range flags {
 		name, value, ok := strings.Cut(h, ":")
 		if !ok || strings.TrimSpace(name) == "" {
-			return nil, usageErr("-H/--header: want \"Name: value\", got %q", h)
+			// Not quoted back: a malformed header may well be a token.
+			return nil, usageErr("-H/--header: want \"Name: value\"; header %d of %d has no name before a colon", i+1, len(flags))
 		}
 		out = append(out, loadgen.Header{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
 	}
 	return out, nil
 }
 
-// targets loads the run's targets: the URL argument wins over -f, as in siege.
+// targets loads the run's targets: the URL (argument or siegerc's url), or
+// else the URL file (-f or siegerc's file).
 func (a *app) targets(s *settings) ([]loadgen.Target, error) {
 	if s.url != "" {
 		t, err := loadgen.ParseTarget(s.url, ".")
@@ -112,6 +121,9 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if err != nil {
 		return err
 	}
+	if s.verbose {
+		f.aws.log = a.stderr // the SDK's warnings, such as its fallback to IMDSv1
+	}
 	if f.siege.config {
 		return a.showConfig(f, s)
 	}
@@ -136,7 +148,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 			return &exitError{codeOf(err), fmt.Errorf("no URL or -f FILE given, and none found in stack outputs: %w", err)}
 		}
 		if !s.quiet {
-			fmt.Fprintf(a.stderr, "target %s from stack %s output %s\n", resolved.URL, resolved.Stack, resolved.OutputKey)
+			fmt.Fprintf(a.stderr, "target %s from stack %s output %s\n", weburl.RedactText(resolved.URL), resolved.Stack, resolved.OutputKey)
 		}
 		s.url = resolved.URL
 		s.opts.Internet = true
@@ -179,7 +191,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	}
 	rp := report.New(res, version, len(targets))
 	if len(targets) == 1 {
-		rp.Target = targets[0].URL
+		rp.Target = weburl.RedactText(targets[0].URL)
 	}
 	perfErr := perf.finish(res, rp) // the report is still printed
 	if verdict != nil {

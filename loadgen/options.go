@@ -18,7 +18,7 @@ type ParserFunc func(dst []string, body []byte, page *url.URL) []string
 
 // Options configure a run. The zero value is not useful; see DefaultOptions.
 type Options struct {
-	Users    int           // concurrent simulated users (-c)
+	Users    int           // concurrent simulated users (-c); with Stages in the closed model, the starting level (0 allowed)
 	Reps     int           // requests per user (-r N); 0 = unlimited
 	Once     bool          // -r once: each user runs its slice of the targets once
 	Duration time.Duration // -t; 0 = until cancelled or reps done
@@ -104,6 +104,28 @@ type Options struct {
 	// never leave before the end. 0, or a value at most Users, keeps Users.
 	MaxUsers int
 
+	// Stages, when set, shape the load over time (see Stage and
+	// ParseStages): the level starts at Users in the closed model (0 is
+	// allowed: no user yet) or at Rate in the open model, and follows the
+	// stages; the run ends when they do, or at Duration if that is sooner.
+	// Reps and Once do not combine with stages.
+	//
+	// Closed model: the user count follows the level, rounded, within one
+	// user: a user slot exists for every user up to the highest target,
+	// started the first time the level reaches it. When the level falls,
+	// the users above it finish the request they are in (it is counted
+	// like any other), close their connections and wait; they come back
+	// when it rises again.
+	//
+	// Open model: send time k is where the rate's integral reaches k, so
+	// the schedule follows a ramp exactly and latency is still measured
+	// from each request's intended time. Users share the schedule as with
+	// a flat Rate (MaxUsers lets more join when it falls behind).
+	//
+	// Result.Stages has each stage's figures and Result.Timeline the load
+	// over time; intervals carry the level in force (Interval.Target).
+	Stages []Stage
+
 	// OnInterval, when set, receives the latencies recorded in each
 	// interval of Interval (default 1 s), and the rest at the end, from a
 	// collector goroutine. Users hand their interval histograms over
@@ -130,6 +152,12 @@ type Interval struct {
 	// count what completed in the interval; over a run they add up to
 	// Result's fields of the same names.
 	Transactions, Failed, HTTPErrors int64
+	// Target is the load's level over the interval (its mean, on a ramp):
+	// users in the closed model, requests/s in the open model. Stage is the
+	// stage in force at the interval's end (1-based into Options.Stages), 0
+	// without stages.
+	Target float64
+	Stage  int
 }
 
 // The defaults, each written once: DefaultOptions returns them, New fills

@@ -137,7 +137,7 @@ func (u *user) clamp(d time.Duration) int64 {
 
 // scheduled accounts for the current scheduled request, sent at offset at.
 func (u *user) scheduled(at time.Duration) {
-	u.sent++
+	u.sentN.Add(1)
 	if at > u.lastSend {
 		u.lastSend = at
 	}

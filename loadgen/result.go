@@ -42,12 +42,23 @@ type Result struct {
 	// "failures" (Options.MaxFailures socket failures: siege's "aborted due
 	// to excessive socket failure").
 	Reason string
+	// Stages has one entry per stage of Options.Stages that the run reached
+	// (stages of no duration have none); nil without stages.
+	Stages []StageResult
+	// StageCount is len(Options.Stages).
+	StageCount int
+	// Timeline is the load over time: a sample at the start, every 250 ms
+	// and at the end.
+	Timeline []LoadSample
+
+	shape *shape // for LoadAt; nil in results not made by Run
 }
 
 func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Result {
 	users := r.active()
 	res := &Result{
 		Start: start, End: end, Elapsed: end.Sub(start), Users: r.opts.Users,
+		Stages: r.pace.stages, StageCount: len(r.opts.Stages), Timeline: r.pace.timeline, shape: r.shape,
 		Latency:      hdrhistogram.New(1, r.highest, 3),
 		Status:       map[int]int64{},
 		Errors:       map[string]int64{},
@@ -55,6 +66,9 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 	}
 	for _, c := range ErrorClasses() {
 		res.Errors[c.String()] = 0
+	}
+	if r.shaped && !r.rate {
+		res.Users = len(users) // the most that ran
 	}
 	if r.rate {
 		res.LatencyUncorrected = hdrhistogram.New(1, r.highest, 3)
@@ -67,7 +81,7 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 			u.raw.addTo(res.LatencyUncorrected)
 		}
 		if r.rate {
-			res.Rate.Sent += u.sent
+			res.Rate.Sent += u.sentN.Load()
 			lastSend = max(lastSend, u.lastSend)
 			res.Rate.MaxLag = max(res.Rate.MaxLag, u.maxLag)
 		}
@@ -97,18 +111,8 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 			}
 		}
 	}
-	if rr := res.Rate; rr != nil {
-		cut := res.Elapsed
-		if r.schedEnd > 0 {
-			cut = min(cut, r.schedEnd)
-		}
-		rr.Scheduled = int64(math.Ceil(cut.Seconds()*rr.Target - 1e-9))
-		if r.schedTotal > 0 {
-			rr.Scheduled = min(rr.Scheduled, r.schedTotal)
-		}
-		if rr.Sent > 0 {
-			rr.Achieved = float64(rr.Sent) / (lastSend.Seconds() + 1/rr.Target)
-		}
+	if res.Rate != nil {
+		r.scheduleResult(res.Rate, res.Elapsed, lastSend)
 	}
 	switch {
 	case outer.Err() != nil:
@@ -124,9 +128,35 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 	return res
 }
 
+// scheduleResult fills in how the open model's schedule was kept, for a
+// run of elapsed whose last scheduled request went out at lastSend.
+func (r *Runner) scheduleResult(rr *RateResult, elapsed, lastSend time.Duration) {
+	cut := elapsed
+	if r.schedEnd > 0 {
+		cut = min(cut, r.schedEnd)
+	}
+	rr.Scheduled = int64(math.Ceil(cut.Seconds()*rr.Target - 1e-9))
+	if r.schedTotal > 0 {
+		rr.Scheduled = min(rr.Scheduled, r.schedTotal)
+	}
+	if r.shaped {
+		cut = r.scheduleCut(elapsed)
+	}
+	switch {
+	case r.shaped && cut > 0:
+		// The target is the schedule's mean rate; achieved, what was sent
+		// over the same time.
+		rr.Scheduled = scheduledBefore(r.shape, cut)
+		rr.Target = r.shape.integral(cut) / cut.Seconds()
+		rr.Achieved = float64(rr.Sent) / cut.Seconds()
+	case rr.Sent > 0:
+		rr.Achieved = float64(rr.Sent) / (lastSend.Seconds() + 1/rr.Target)
+	}
+}
+
 // RateResult is how well the open model kept its schedule.
 type RateResult struct {
-	Target float64 // requests per second asked for
+	Target float64 // requests per second asked for (with stages, the schedule's mean rate)
 	// Achieved is the scheduled requests sent and answered (or failed) per
 	// second of schedule: Sent / (the last one's send time - start + 1/Target).
 	// It equals Target when every request went out on time.

@@ -53,11 +53,21 @@ type Runner struct {
 	verboseMu sync.Mutex
 	tlsConfig *tls.Config
 
-	// The open model (Options.Rate): send time k is start + k*1e9/Rate ns.
+	// The open model (Options.Rate): send time k is start + k*1e9/Rate ns,
+	// or with stages where the rate's integral reaches k.
 	rate       bool
 	slot       atomic.Int64  // the next send time's index
 	schedEnd   time.Duration // no send at or after this offset; 0 = none
 	schedTotal int64         // send times in all; 0 = unbounded
+
+	// The load's shape (stages.go): flat at Users or Rate without stages.
+	shape   *shape
+	shaped  bool          // Options.Stages is set
+	runFor  time.Duration // the run's length: Duration, capped by the stages; 0 = open-ended
+	allowed atomic.Int32  // closed model with stages: users with a lower id run, the rest wait
+	gate    atomic.Pointer[chan struct{}]
+	running atomic.Int32 // users started and not waiting
+	pace    pacer
 }
 
 type prepared struct {
@@ -83,7 +93,11 @@ func New(targets []Target, opts Options) (*Runner, error) {
 	if len(targets) == 0 {
 		return nil, errors.New("no targets")
 	}
-	if opts.Users <= 0 {
+	if err := checkStages(&opts); err != nil {
+		return nil, err
+	}
+	shaped := len(opts.Stages) > 0
+	if opts.Users <= 0 && (!shaped || opts.Rate > 0 || opts.Users < 0) {
 		return nil, fmt.Errorf("concurrent users must be at least 1, got %d", opts.Users)
 	}
 	if opts.Reps < 0 {
@@ -113,13 +127,28 @@ func New(targets []Target, opts Options) (*Runner, error) {
 	if opts.MaxUsers < opts.Users || opts.Rate == 0 {
 		opts.MaxUsers = opts.Users
 	}
+	level := float64(opts.Users)
+	if opts.Rate > 0 {
+		level = opts.Rate
+	}
+	sh := newShape(level, opts.Stages)
+	runFor := opts.Duration
+	if shaped {
+		if runFor <= 0 || runFor > sh.total {
+			runFor = sh.total
+		}
+		if opts.Rate == 0 {
+			opts.MaxUsers = max(opts.Users, int(sh.peak()))
+		}
+	}
 	if opts.Interval <= 0 {
 		opts.Interval = time.Second
 	}
 	if opts.MaxBody < 0 {
 		return nil, fmt.Errorf("max body must not be negative, got %d", opts.MaxBody)
 	}
-	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0, maxBody: opts.MaxBody, abort: make(chan struct{})}
+	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0, maxBody: opts.MaxBody, abort: make(chan struct{}),
+		shape: sh, shaped: shaped, runFor: runFor}
 	if r.maxBody == 0 {
 		r.maxBody = DefaultMaxBody
 	}
@@ -214,37 +243,23 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	defer cancel()
 	r.cancel = cancel // MaxFailures ends the run through it
 	var drain <-chan time.Time
-	if r.opts.Duration > 0 {
+	if d := r.runFor; d > 0 {
 		if r.rate {
-			r.schedEnd = r.opts.Duration
-			t := time.NewTimer(r.opts.Duration + min(r.opts.Timeout, 2*time.Second))
+			r.schedEnd = d
+			t := time.NewTimer(d + min(r.opts.Timeout, 2*time.Second))
 			defer t.Stop()
 			drain = t.C
 		} else {
 			var c2 context.CancelFunc
-			ctx, c2 = context.WithTimeout(ctx, r.opts.Duration)
+			ctx, c2 = context.WithTimeout(ctx, d)
 			defer c2()
 		}
 	}
-	if r.rate {
-		switch {
-		case r.opts.Once:
-			r.schedTotal = int64(len(r.targets))
-		case r.opts.Reps > 0:
-			r.schedTotal = int64(r.opts.Reps) * int64(r.opts.Users)
-		}
-	}
 	r.prepare(ctx)
-	for i := 0; i < r.opts.Users; i++ {
-		r.users[i] = r.newUser(i)
-	}
-	r.nUsers.Store(int32(r.opts.Users))
+	live := r.startUsers()
 	start := r.start
 	r.started.Store(start.UnixNano())
 
-	for _, u := range r.users[:r.opts.Users] {
-		go r.runUser(u)
-	}
 	var grow, ivTick <-chan time.Time
 	if r.rate && r.opts.MaxUsers > r.opts.Users {
 		t := time.NewTicker(100 * time.Millisecond)
@@ -257,8 +272,14 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		defer t.Stop()
 		ivTick = t.C
 	}
+	started, next := r.step(0)
+	live += started
+	pace := time.NewTimer(next)
+	defer pace.Stop()
 	done := ctx.Done()
-	for live := r.opts.Users; live > 0; {
+	// A closed-model shape may have no user running yet, or none for a
+	// while: only the end of the run ends the wait.
+	for live > 0 || (r.shaped && !r.rate && done != nil) {
 		select {
 		case <-r.exited:
 			live--
@@ -273,6 +294,10 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		case now := <-ivTick:
 			r.collect(ivStart, now)
 			ivStart = now
+		case <-pace.C:
+			started, next := r.step(time.Since(start))
+			live += started
+			pace.Reset(next - time.Since(start))
 		}
 	}
 	end := time.Now()
@@ -283,14 +308,45 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	if r.opts.OnInterval != nil {
 		r.collect(ivStart, end)
 	}
+	r.finishPace(end.Sub(start))
 	return r.result(start, end, outer, ctx), nil
+}
+
+// startUsers starts the run's first users: Users, or in the closed model
+// with stages as many as the shape's level at the start. It returns how
+// many started.
+func (r *Runner) startUsers() int {
+	n := r.opts.Users
+	if r.shaped && !r.rate {
+		n = min(max(r.shape.users(0), 0), len(r.users))
+		r.allowed.Store(int32(n))
+	}
+	for i := 0; i < n; i++ {
+		r.users[i] = r.newUser(i)
+	}
+	r.nUsers.Store(int32(n))
+	r.startPace()
+	for _, u := range r.users[:n] {
+		go r.runUser(u)
+	}
+	return n
 }
 
 // prepare sets what users need before the first one starts.
 func (r *Runner) prepare(ctx context.Context) {
 	r.ctx = ctx
+	if r.rate {
+		switch {
+		case r.opts.Once:
+			r.schedTotal = int64(len(r.targets))
+		case r.opts.Reps > 0:
+			r.schedTotal = int64(r.opts.Reps) * int64(r.opts.Users)
+		}
+	}
 	r.users = make([]*user, r.opts.MaxUsers)
 	r.exited = make(chan struct{}, r.opts.MaxUsers)
+	gate := make(chan struct{})
+	r.gate.Store(&gate)
 	if r.opts.OnInterval != nil {
 		r.ivLat = newIntervals(r.highest)
 		if r.rate {
@@ -307,7 +363,11 @@ func (r *Runner) prepare(ctx context.Context) {
 func (r *Runner) active() []*user { return r.users[:r.nUsers.Load()] }
 
 func (r *Runner) runUser(u *user) {
-	defer func() { r.exited <- struct{}{} }()
+	r.running.Add(1)
+	defer func() {
+		r.running.Add(-1)
+		r.exited <- struct{}{}
+	}()
 	if r.rate {
 		u.runRate()
 		return
@@ -317,6 +377,9 @@ func (r *Runner) runUser(u *user) {
 
 // plannedAt is the intended send time of schedule index k, from the start.
 func (r *Runner) plannedAt(k int64) time.Duration {
+	if r.shaped {
+		return r.shape.sendTime(k)
+	}
 	return time.Duration(float64(k) * 1e9 / r.opts.Rate)
 }
 
@@ -360,6 +423,10 @@ func (r *Runner) collect(from, to time.Time) {
 		r.ivRaw.next(users, func(u *user) *counter { return u.raw }, iv.Uncorrected)
 	}
 	r.ivCnt.next(users, &iv)
+	iv.Target = r.shape.mean(from.Sub(r.start), to.Sub(r.start))
+	if _, i := r.shape.at(to.Sub(r.start)); r.shaped {
+		iv.Stage = i + 1
+	}
 	iv.Latency.SetStartTimeMs(from.UnixMilli())
 	iv.Latency.SetEndTimeMs(to.UnixMilli())
 	if iv.Uncorrected != nil {
@@ -408,6 +475,12 @@ type Snapshot struct {
 	HTTPErrors   int64 // 4xx and 5xx responses
 	Bytes        int64
 	P50, P99     time.Duration // coarse (about 6%)
+	// Target is the load's level now (users, or requests/s in the open
+	// model); Users the users running (not waiting); Stage the stage in
+	// force (1-based, 0 without stages) of Stages.
+	Target        float64
+	Users         int
+	Stage, Stages int
 }
 
 // Snapshot returns progress so far; it is safe to call while Run runs.
@@ -418,6 +491,12 @@ func (r *Runner) Snapshot() Snapshot {
 		return s
 	}
 	s.Elapsed = time.Since(time.Unix(0, ns))
+	var i int
+	s.Target, i = r.shape.at(s.Elapsed)
+	if r.shaped {
+		s.Stage, s.Stages = i+1, len(r.opts.Stages)
+	}
+	s.Users = int(r.running.Load())
 	users := r.active()
 	hs := make([]*liveHist, 0, len(users))
 	for _, u := range users {

@@ -46,7 +46,6 @@ type user struct {
 	// Rate mode: planned is the current scheduled request's intended time,
 	// -1 when none.
 	planned  time.Duration
-	sent     int64
 	lastSend time.Duration
 	maxLag   time.Duration
 
@@ -55,6 +54,7 @@ type user struct {
 	fails    atomic.Int64
 	httpErrs atomic.Int64
 	bytes    atomic.Int64
+	sentN    atomic.Int64 // rate mode: scheduled requests sent (completed or failed)
 	_        [64]byte
 
 	ok      int64
@@ -105,8 +105,12 @@ func (u *user) run() {
 	case o.Internet:
 		next = func(int) int { return u.rng.IntN(n) }
 	default:
-		start := u.id * (n / o.Users)
-		if n/o.Users == 0 {
+		users := o.Users
+		if u.r.shaped && !u.r.rate {
+			users = o.MaxUsers // every slot of the shape
+		}
+		start := u.id * (n / users)
+		if n/users == 0 {
 			start = u.id % n
 		}
 		next = func(iter int) int { return (start + iter) % n }
@@ -120,6 +124,9 @@ func (u *user) run() {
 			return
 		}
 		if iter > 0 && o.Delay > 0 && !u.pause() {
+			return
+		}
+		if u.r.shaped && int32(u.id) >= u.r.allowed.Load() && !u.park() {
 			return
 		}
 		i := next(iter)

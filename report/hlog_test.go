@@ -287,6 +287,7 @@ func FuzzReadHlog(f *testing.F) {
 	f.Add("0.000,1.000,1.234," + string(payload) + "\n#[loadgen-interval: start=0.000 length=1.000 transactions=1 failed=0 http_errors=0]\n")
 	f.Add("\"StartTimestamp\",\"Interval_Length\"\n# comment\n1,2,3,HISTFAAAA\n")
 	f.Add("Tag=,1,2,3,x\n")
+	f.Add("0.000,1.000,1.234," + string(payload) + "\n#[loadgen-interval: start=0.000 length=1.000 transactions=3 failed=0 http_errors=0 target=12.5 stage=2]\n")
 	f.Add("#[StartTime: 99999999999999999999]\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		lg, err := ReadHlog(strings.NewReader(s), "fuzz")

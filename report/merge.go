@@ -35,6 +35,9 @@ type TimelinePoint struct {
 	P50     float64 `json:"p50_ms"`
 	P99     float64 `json:"p99_ms"`
 	Max     float64 `json:"max_ms"`
+	// Target is the load's level in the window, added over the logs
+	// (users, or requests/s in the open model); absent when no log has it.
+	Target *float64 `json:"target,omitempty"`
 }
 
 // MergeHlogs adds interval logs from several runs, typically on several
@@ -148,19 +151,33 @@ func MergeHlogs(logs []*Hlog, window time.Duration) (*loadgen.Result, *Merged, e
 		res.Shortest = time.Duration(h.Min()) * time.Microsecond
 		res.Longest = time.Duration(h.Max()) * time.Microsecond
 	}
+	m.Timeline = timeline(logs, windows, start, window)
+	return res, m, nil
+}
+
+// timeline summarises each window's union histogram, with the logs' levels
+// when they have them.
+func timeline(logs []*Hlog, windows map[int64]*hdrhistogram.Histogram, start time.Time, window time.Duration) []TimelinePoint {
 	keys := make([]int64, 0, len(windows))
 	for k := range windows {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	targets, haveTargets := windowTargets(logs, start, window)
+	out := make([]TimelinePoint, 0, len(keys))
 	for _, k := range keys {
 		w := windows[k]
 		at := start.Add(time.Duration(k) * window)
-		m.Timeline = append(m.Timeline, TimelinePoint{
+		p := TimelinePoint{
 			OffsetS: round(at.Sub(start).Seconds(), 3), Start: at.UTC().Format(time.RFC3339Nano),
 			Count: w.TotalCount(), Rate: round(float64(w.TotalCount())/window.Seconds(), 2),
 			P50: pct(w, 50), P99: pct(w, 99), Max: round(float64(w.Max())/1000, 3),
-		})
+		}
+		if haveTargets {
+			v := round(targets[k], 2)
+			p.Target = &v
+		}
+		out = append(out, p)
 	}
-	return res, m, nil
+	return out
 }

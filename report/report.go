@@ -69,6 +69,9 @@ type Report struct {
 	LatencyMsUncorrected *Latency `json:"latency_ms_uncorrected,omitempty"`
 	// Merged is set by `loadgen merge`: where the figures came from.
 	Merged *Merged `json:"merged,omitempty"`
+	// Stages has a row per stage of the load shape (--stages) that the run
+	// reached; absent without stages.
+	Stages []Stage `json:"stages,omitempty"`
 	// Thresholds are the --fail-on expressions decided on this report.
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 }
@@ -163,6 +166,7 @@ func New(res *loadgen.Result, version string, targets int) *Report {
 		rp.Rate = &Rate{Target: rr.Target, Achieved: round(rr.Achieved, 2), Corrected: true, Scheduled: rr.Scheduled, Sent: rr.Sent,
 			MaxLagMs: ms(rr.MaxLag), Users: rr.Users, MaxUsers: rr.MaxUsers, Short: rr.Short()}
 	}
+	rp.Stages = stageRows(res)
 	for code, n := range res.Status {
 		rp.Status[strconv.Itoa(code)] = n
 		rp.StatusClasses[fmt.Sprintf("%dxx", code/100)] += n

@@ -58,6 +58,7 @@ func (rp *Report) WriteText(w io.Writer) error {
 		}
 	}
 	f("In flight at end:\t%12d   (cut short by the end of the run, not counted)\n", rp.InFlightAtEnd)
+	b.WriteString(rp.stagesText())
 	if rp.Alarm != nil {
 		b.WriteString(rp.Alarm.Text())
 	}
@@ -68,9 +69,17 @@ func (rp *Report) WriteText(w io.Writer) error {
 		}
 		f("Merged:\t\t\t%d logs, %d intervals, on absolute time; %s\n", len(m.Sources), m.Intervals, exact)
 		if len(m.Timeline) > 0 {
-			f("  %8s %10s %12s %10s %10s %10s\n", "t (s)", "count", "rate/s", "p50 ms", "p99 ms", "max ms")
+			f("  %8s %10s %12s %10s %10s %10s", "t (s)", "count", "rate/s", "p50 ms", "p99 ms", "max ms")
+			if m.Timeline[0].Target != nil {
+				f(" %10s", "target")
+			}
+			f("\n")
 			for _, p := range m.Timeline {
-				f("  %8.1f %10d %12.1f %10.2f %10.2f %10.2f\n", p.OffsetS, p.Count, p.Rate, p.P50, p.P99, p.Max)
+				f("  %8.1f %10d %12.1f %10.2f %10.2f %10.2f", p.OffsetS, p.Count, p.Rate, p.P50, p.P99, p.Max)
+				if p.Target != nil {
+					f(" %10.1f", *p.Target)
+				}
+				f("\n")
 			}
 		}
 	}

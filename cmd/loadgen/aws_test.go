@@ -128,6 +128,10 @@ func TestUntilAlarmStopsTheLoadWhenTheAlarmFires(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFiredByEvaluation(t, rp, time.Second)
+	// A flat load: the capacity is its 4 users, whenever the breach began.
+	if c := rp.Alarm.Capacity; c == nil || c.Target != 4 || c.Unit != "users" || c.Stages != 0 || c.Period != 10 {
+		t.Errorf("capacity %+v", c)
+	}
 }
 
 func TestUntilAlarmTimeoutExplainsWhy(t *testing.T) {

@@ -84,6 +84,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.Var(sizeValue{&o.MaxBody}, "max-body", "the most of a response body kept in memory, for --parser and -p (4MiB, 512KiB, bytes); every body is read to its end and counted, the rest discarded")
 	f.siege.register(fs, o)
 	f.perf.register(fs)
+	registerStages(fs, o)
 	f.failOn.register(fs)
 	f.crawl.register(fs, true)
 	fs.BoolVar(&f.parser, "parser", false, "siege's HTML parser: fetch each HTML page's images, stylesheets and scripts (same origin) as the same user")

@@ -40,6 +40,9 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 	if s.opts.Users < 1 {
 		return nil, usageErr("-c/--concurrent: want a whole number of users >= 1, got %d", s.opts.Users)
 	}
+	if err := shapeSettings(fs, s, f.perf.rate); err != nil {
+		return nil, err
+	}
 	if f.benchmark {
 		s.opts.Delay = 0
 	}
@@ -196,6 +199,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	perfErr := perf.finish(res, rp) // the report is still printed
 	if verdict != nil {
 		rp.Alarm = alarmReport(*verdict)
+		rp.Alarm.Capacity = capacityReport(*verdict, res)
 		rp.Alarm.SetSamples(view.alarmSamples())
 		if endedBy != "" && res.Interrupted {
 			rp.EndedBy = endedBy
@@ -261,12 +265,16 @@ func (a *app) describe(s *settings, targets []loadgen.Target) {
 	case s.opts.Duration > 0:
 		what = "for " + s.opts.Duration.String()
 	}
+	users := fmt.Sprintf("%d concurrent users", s.opts.Users)
+	if len(s.opts.Stages) > 0 {
+		users, what = shapeDescription(&s.opts)
+	}
 	mode := ""
 	if s.opts.Internet {
 		mode = ", internet mode"
 	}
-	fmt.Fprintf(a.stderr, "** loadgen %s\n** Preparing %d concurrent users for battle against %d URL(s)%s, %s.\n",
-		version, s.opts.Users, len(targets), mode, what)
+	fmt.Fprintf(a.stderr, "** loadgen %s\n** Preparing %s for battle against %d URL(s)%s, %s.\n",
+		version, users, len(targets), mode, what)
 	fmt.Fprintf(a.stderr, "The server is now under siege...\n")
 }
 

@@ -73,7 +73,9 @@ func rawServer(t testing.TB, serve func(c net.Conn)) string {
 	done := make(chan struct{})
 	var mu sync.Mutex
 	var conns []net.Conn
+	accepting := make(chan struct{})
 	go func() {
+		defer close(accepting)
 		for {
 			c, err := ln.Accept()
 			if err != nil {
@@ -89,6 +91,7 @@ func rawServer(t testing.TB, serve func(c net.Conn)) string {
 	t.Cleanup(func() {
 		close(done)
 		ln.Close()
+		<-accepting // no wg.Add after this, so Wait below is race-free
 		mu.Lock()
 		for _, c := range conns {
 			c.Close()

@@ -72,6 +72,18 @@ func (a *app) startShard(fs *pflag.FlagSet, f *runFlags, s *settings) (*shardRun
 	return sr, nil
 }
 
+// startShardPerf applies the shard flags, then the open-model and log
+// flags (a shard's share of --rate is the rate the run uses). perf.close
+// must be called in any case.
+func (a *app) startShardPerf(fs *pflag.FlagSet, f *runFlags, s *settings) (*shardRun, *perfRun, error) {
+	shard, err := a.startShard(fs, f, s)
+	if err != nil {
+		return nil, &perfRun{f: &f.perf}, err
+	}
+	perf, err := a.startPerf(&f.perf, s)
+	return shard, perf, err
+}
+
 // shardStages is shard sh's share of a load shape: each stage's level is
 // split as -c (users) or --rate (requests/s) is, so at every stage the
 // shards' levels add up to the shape's exactly.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 // countingServer is an in-process fasthttp server on 127.0.0.1 that counts
@@ -62,43 +64,6 @@ func (cs *countingServer) count(path string) int {
 	return cs.paths[path]
 }
 
-// rawServer accepts connections on 127.0.0.1 and hands each to serve.
-func rawServer(t testing.TB, serve func(c net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	done := make(chan struct{})
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); serve(c) }()
-		}
-	}()
-	t.Cleanup(func() {
-		close(done)
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return "http://" + ln.Addr().String()
-}
-
 // captureServer records every raw request (head and body) byte for byte.
 type captureServer struct {
 	URL  string
@@ -108,7 +73,7 @@ type captureServer struct {
 
 func newCaptureServer(t testing.TB) *captureServer {
 	cs := &captureServer{}
-	cs.URL = rawServer(t, func(c net.Conn) {
+	cs.URL = testsupport.RawServer(t, func(c net.Conn) {
 		defer c.Close()
 		var raw bytes.Buffer
 		br := bufio.NewReader(io.TeeReader(c, &raw))

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 // seen is one request as a raw server received it.
@@ -37,7 +39,7 @@ func newScriptServer(t testing.TB, respond func(r *http.Request) (head, body str
 	ss := &scriptServer{}
 	var connID int
 	var idMu sync.Mutex
-	ss.URL = rawServer(t, func(c net.Conn) {
+	ss.URL = testsupport.RawServer(t, func(c net.Conn) {
 		defer c.Close()
 		idMu.Lock()
 		connID++
@@ -337,7 +339,7 @@ func TestProxyAbsoluteFormAndConnect(t *testing.T) {
 	defer origin.Close()
 	var mu sync.Mutex
 	var lines []string
-	proxyURL := rawServer(t, func(c net.Conn) {
+	proxyURL := testsupport.RawServer(t, func(c net.Conn) {
 		defer c.Close()
 		br := bufio.NewReader(c)
 		req, err := http.ReadRequest(br)

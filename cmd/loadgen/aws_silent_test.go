@@ -2,52 +2,21 @@ package main
 
 import (
 	"bytes"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-)
 
-// silentAWS is an AWS endpoint that accepts connections and never answers.
-func silentAWS(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
+	"github.com/loadgen/loadgen/internal/testsupport"
+)
 
 func silentAWSEnv(t *testing.T) string {
 	t.Helper()
 	isolateAWS(t)
-	ep := silentAWS(t)
+	ep := testsupport.SilentServer(t) // an AWS endpoint that never answers
 	t.Setenv("AWS_ENDPOINT_URL", ep)
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKID")

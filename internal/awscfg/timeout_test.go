@@ -4,47 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-)
 
-// silentEndpoint accepts connections and never answers them.
-func silentEndpoint(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
+	"github.com/loadgen/loadgen/internal/testsupport"
+)
 
 func describeAlarms(cw *cloudwatch.Client) func(context.Context) error {
 	return func(ctx context.Context) error {
@@ -57,7 +26,7 @@ func TestSilentEndpointIsAnErrorNotAHang(t *testing.T) {
 	isolateEnv(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKID")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "SECRET")
-	ep := silentEndpoint(t)
+	ep := testsupport.SilentServer(t)
 	o := Options{Region: "us-east-1", EndpointURL: ep, Timeout: 900 * time.Millisecond}
 	cfg, err := Load(context.Background(), o)
 	if err != nil {

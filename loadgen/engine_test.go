@@ -126,7 +126,7 @@ func TestInternetModeIsUniform(t *testing.T) {
 }
 
 func TestSequentialOrderIsSieges(t *testing.T) {
-	cs := newCaptureServer(t)
+	cs := newScriptServer(t, nil)
 	targets := []Target{get(cs.URL + "/a"), get(cs.URL + "/b"), get(cs.URL + "/c")}
 	mustRun(t, targets, opts(1, 7))
 	var paths []string
@@ -158,7 +158,7 @@ func TestOnceRunsEachTargetOnce(t *testing.T) {
 }
 
 func TestHeadersAndBodiesArriveByteExact(t *testing.T) {
-	cs := newCaptureServer(t)
+	cs := newScriptServer(t, nil)
 	dir := t.TempDir()
 	payload := []byte("{\"a\": [1, 2, 3],\n \"b\": \"\\u00e9\"}\x00\xff")
 	if err := os.WriteFile(filepath.Join(dir, "body.bin"), payload, 0o600); err != nil {

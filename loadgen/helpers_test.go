@@ -1,20 +1,14 @@
 package loadgen
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"io"
 	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/valyala/fasthttp"
-
-	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 // countingServer is an in-process fasthttp server on 127.0.0.1 that counts
@@ -62,49 +56,6 @@ func (cs *countingServer) count(path string) int {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	return cs.paths[path]
-}
-
-// captureServer records every raw request (head and body) byte for byte.
-type captureServer struct {
-	URL  string
-	mu   sync.Mutex
-	reqs [][]byte
-}
-
-func newCaptureServer(t testing.TB) *captureServer {
-	cs := &captureServer{}
-	cs.URL = testsupport.RawServer(t, func(c net.Conn) {
-		defer c.Close()
-		var raw bytes.Buffer
-		br := bufio.NewReader(io.TeeReader(c, &raw))
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			_, _ = io.Copy(io.Discard, req.Body)
-			// What was consumed from raw so far, minus what br still buffers.
-			consumed := raw.Len() - br.Buffered()
-			cs.mu.Lock()
-			cs.reqs = append(cs.reqs, bytes.Clone(raw.Bytes()[:consumed]))
-			cs.mu.Unlock()
-			raw.Next(consumed)
-			if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); err != nil {
-				return
-			}
-		}
-	})
-	return cs
-}
-
-func (cs *captureServer) requests() []string {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	out := make([]string, len(cs.reqs))
-	for i, r := range cs.reqs {
-		out[i] = string(r)
-	}
-	return out
 }
 
 func mustRun(t testing.TB, targets []Target, o Options) *Result {

@@ -53,6 +53,7 @@ func newScriptServer(t testing.TB, respond func(r *http.Request) (head, body str
 				return
 			}
 			_, _ = io.Copy(io.Discard, req.Body)
+			// What was consumed from raw so far, minus what br still buffers.
 			consumed := raw.Len() - br.Buffered()
 			ss.mu.Lock()
 			ss.reqs = append(ss.reqs, seen{id, string(raw.Bytes()[:consumed]), req})
@@ -74,6 +75,16 @@ func (ss *scriptServer) all() []seen {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	return append([]seen(nil), ss.reqs...)
+}
+
+// requests returns every request received, raw.
+func (ss *scriptServer) requests() []string {
+	all := ss.all()
+	out := make([]string, len(all))
+	for i, r := range all {
+		out[i] = r.raw
+	}
+	return out
 }
 
 func TestRequestIsSiegesByteForByte(t *testing.T) {

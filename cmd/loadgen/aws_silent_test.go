@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -75,15 +73,8 @@ func TestCtrlCWhileWaitingForAWS(t *testing.T) {
 // The SDK's warning that it fell back to IMDSv1 is shown with -v only.
 func TestIMDSv1WarningOnlyWithVerbose(t *testing.T) {
 	isolateAWS(t)
-	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPut { // the IMDSv2 token
-			w.WriteHeader(http.StatusForbidden)
-			return
-		}
-		http.NotFound(w, r)
-	}))
-	defer imds.Close()
-	env := append(os.Environ(), "AWS_EC2_METADATA_DISABLED=false", "AWS_EC2_METADATA_SERVICE_ENDPOINT="+imds.URL, "AWS_REGION=us-east-1")
+	imds := testsupport.IMDSv1Only(t)
+	env := append(os.Environ(), "AWS_EC2_METADATA_DISABLED=false", "AWS_EC2_METADATA_SERVICE_ENDPOINT="+imds, "AWS_REGION=us-east-1")
 	for _, verbose := range []bool{false, true} {
 		args := []string{"-c", "1", "-r", "1"}
 		if verbose {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -77,16 +75,8 @@ func TestSilentEndpointIsAnErrorNotAHang(t *testing.T) {
 // nowhere when it is nil.
 func TestSDKWarningsGoToLogOnly(t *testing.T) {
 	isolateEnv(t)
-	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPut { // the IMDSv2 token
-			w.WriteHeader(http.StatusForbidden)
-			return
-		}
-		http.NotFound(w, r)
-	}))
-	defer imds.Close()
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "false")
-	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.URL)
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", testsupport.IMDSv1Only(t))
 	var log bytes.Buffer
 	_, err := Load(context.Background(), Options{Region: "us-east-1", Log: &log})
 	if e := asError(t, err); e.Kind != KindCredentials {

@@ -49,10 +49,52 @@ func MergeHlogs(logs []*Hlog, window time.Duration) (*loadgen.Result, *Merged, e
 	if window <= 0 {
 		window = time.Second
 	}
-	var lowest, highest int64 = math.MaxInt64, 0
-	digits := 0
-	var start, end time.Time
 	m := &Merged{WindowS: window.Seconds(), TotalsExact: true}
+	g := geometryOf(logs, m)
+	if m.Intervals == 0 {
+		return nil, nil, errors.New("no interval histograms in the logs")
+	}
+	res := &loadgen.Result{
+		Start: g.start, End: g.end, Elapsed: g.end.Sub(g.start), Latency: g.newHist(),
+		Status: map[int]int64{}, Errors: map[string]int64{}, ErrorSamples: map[string]string{}, Reason: "merged",
+	}
+	for _, c := range loadgen.ErrorClasses() {
+		res.Errors[c.String()] = 0
+	}
+	windows, err := addIntervals(logs, res, g, window)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.TotalsExact {
+		addTotals(logs, res)
+	} else {
+		h := res.Latency
+		res.Transactions = h.TotalCount()
+		res.Successful = h.TotalCount()
+		res.SumLatency = time.Duration(h.Mean()*float64(h.TotalCount())) * time.Microsecond
+		res.Shortest = time.Duration(h.Min()) * time.Microsecond
+		res.Longest = time.Duration(h.Max()) * time.Microsecond
+	}
+	m.Timeline = timeline(logs, windows, g.start, window)
+	return res, m, nil
+}
+
+// geometry is the one histogram geometry that holds every log's values, and
+// the logs' span in absolute time.
+type geometry struct {
+	lowest, highest int64
+	digits          int
+	start, end      time.Time
+}
+
+func (g *geometry) newHist() *hdrhistogram.Histogram {
+	return hdrhistogram.New(g.lowest, g.highest, g.digits)
+}
+
+// geometryOf scans the logs: their sources, whether all carry totals, their
+// interval count, span and histogram geometry.
+func geometryOf(logs []*Hlog, m *Merged) *geometry {
+	g := &geometry{lowest: math.MaxInt64}
 	for _, lg := range logs {
 		m.Sources = append(m.Sources, lg.Name)
 		if lg.totals == nil {
@@ -60,29 +102,25 @@ func MergeHlogs(logs []*Hlog, window time.Duration) (*loadgen.Result, *Merged, e
 		}
 		for _, iv := range lg.Intervals {
 			h := iv.Histogram
-			lowest = min(lowest, h.LowestTrackableValue())
-			highest = max(highest, h.HighestTrackableValue())
-			digits = max(digits, int(h.SignificantFigures()))
-			if start.IsZero() || iv.Start.Before(start) {
-				start = iv.Start
+			g.lowest = min(g.lowest, h.LowestTrackableValue())
+			g.highest = max(g.highest, h.HighestTrackableValue())
+			g.digits = max(g.digits, int(h.SignificantFigures()))
+			if g.start.IsZero() || iv.Start.Before(g.start) {
+				g.start = iv.Start
 			}
-			if iv.End.After(end) {
-				end = iv.End
+			if iv.End.After(g.end) {
+				g.end = iv.End
 			}
 			m.Intervals++
 		}
 	}
-	if m.Intervals == 0 {
-		return nil, nil, errors.New("no interval histograms in the logs")
-	}
-	newHist := func() *hdrhistogram.Histogram { return hdrhistogram.New(lowest, highest, digits) }
-	res := &loadgen.Result{
-		Start: start, End: end, Elapsed: end.Sub(start), Latency: newHist(),
-		Status: map[int]int64{}, Errors: map[string]int64{}, ErrorSamples: map[string]string{}, Reason: "merged",
-	}
-	for _, c := range loadgen.ErrorClasses() {
-		res.Errors[c.String()] = 0
-	}
+	return g
+}
+
+// addIntervals adds every interval histogram into the result (untagged to
+// Latency, "uncorrected" to LatencyUncorrected) and into its timeline
+// window; it returns the windows' union histograms.
+func addIntervals(logs []*Hlog, res *loadgen.Result, g *geometry, window time.Duration) (map[int64]*hdrhistogram.Histogram, error) {
 	windows := map[int64]*hdrhistogram.Histogram{}
 	var dropped int64
 	for _, lg := range logs {
@@ -90,69 +128,65 @@ func MergeHlogs(logs []*Hlog, window time.Duration) (*loadgen.Result, *Merged, e
 			switch iv.Tag {
 			case "":
 				dropped += res.Latency.Merge(iv.Histogram)
-				w := int64(iv.Start.Sub(start) / window)
+				w := int64(iv.Start.Sub(g.start) / window)
 				if windows[w] == nil {
-					windows[w] = newHist()
+					windows[w] = g.newHist()
 				}
 				windows[w].Merge(iv.Histogram)
 			case UncorrectedTag:
 				if res.LatencyUncorrected == nil {
-					res.LatencyUncorrected = newHist()
+					res.LatencyUncorrected = g.newHist()
 				}
 				dropped += res.LatencyUncorrected.Merge(iv.Histogram)
 			}
 		}
 	}
 	if dropped > 0 {
-		return nil, nil, fmt.Errorf("%d values fell outside the merged histogram's range", dropped)
+		return nil, fmt.Errorf("%d values fell outside the merged histogram's range", dropped)
 	}
-	h := res.Latency
-	if m.TotalsExact {
-		var rate loadgen.RateResult
-		for _, lg := range logs {
-			t := lg.totals
-			res.Users += t.Users
-			res.Transactions += t.Transactions
-			res.Successful += t.Successful
-			res.Failed += t.Failed
-			res.HTTPErrors += t.HTTPErrors
-			res.Bytes += t.Bytes
-			res.InFlight += t.InFlight
-			res.SumLatency += time.Duration(t.SumLatencyUs) * time.Microsecond
-			if s := time.Duration(t.ShortestUs) * time.Microsecond; s > 0 && (res.Shortest == 0 || s < res.Shortest) {
-				res.Shortest = s
-			}
-			res.Longest = max(res.Longest, time.Duration(t.LongestUs)*time.Microsecond)
-			for code, n := range t.Status {
-				if c, err := strconv.Atoi(code); err == nil {
-					res.Status[c] += n
-				}
-			}
-			for k, n := range t.Errors {
-				res.Errors[k] += n
-			}
-			rate.Target += t.RateTarget
-			rate.Achieved += t.RateAchieved
-			rate.Scheduled += t.Scheduled
-			rate.Sent += t.Sent
-			if t.RateTarget > 0 {
-				rate.Users += t.Users
-				rate.MaxUsers += max(t.MaxUsers, t.Users)
-				rate.MaxLag = max(rate.MaxLag, time.Duration(t.MaxLagUs)*time.Microsecond)
+	return windows, nil
+}
+
+// addTotals adds the logs' exact totals (loadgen's closing comment) into
+// the result: counts, bytes, extremes, status codes, error classes, and the
+// open model's schedule.
+func addTotals(logs []*Hlog, res *loadgen.Result) {
+	var rate loadgen.RateResult
+	for _, lg := range logs {
+		t := lg.totals
+		res.Users += t.Users
+		res.Transactions += t.Transactions
+		res.Successful += t.Successful
+		res.Failed += t.Failed
+		res.HTTPErrors += t.HTTPErrors
+		res.Bytes += t.Bytes
+		res.InFlight += t.InFlight
+		res.SumLatency += time.Duration(t.SumLatencyUs) * time.Microsecond
+		if s := time.Duration(t.ShortestUs) * time.Microsecond; s > 0 && (res.Shortest == 0 || s < res.Shortest) {
+			res.Shortest = s
+		}
+		res.Longest = max(res.Longest, time.Duration(t.LongestUs)*time.Microsecond)
+		for code, n := range t.Status {
+			if c, err := strconv.Atoi(code); err == nil {
+				res.Status[c] += n
 			}
 		}
-		if rate.Target > 0 {
-			res.Rate = &rate
+		for k, n := range t.Errors {
+			res.Errors[k] += n
 		}
-	} else {
-		res.Transactions = h.TotalCount()
-		res.Successful = h.TotalCount()
-		res.SumLatency = time.Duration(h.Mean()*float64(h.TotalCount())) * time.Microsecond
-		res.Shortest = time.Duration(h.Min()) * time.Microsecond
-		res.Longest = time.Duration(h.Max()) * time.Microsecond
+		rate.Target += t.RateTarget
+		rate.Achieved += t.RateAchieved
+		rate.Scheduled += t.Scheduled
+		rate.Sent += t.Sent
+		if t.RateTarget > 0 {
+			rate.Users += t.Users
+			rate.MaxUsers += max(t.MaxUsers, t.Users)
+			rate.MaxLag = max(rate.MaxLag, time.Duration(t.MaxLagUs)*time.Microsecond)
+		}
 	}
-	m.Timeline = timeline(logs, windows, start, window)
-	return res, m, nil
+	if rate.Target > 0 {
+		res.Rate = &rate
+	}
 }
 
 // timeline summarises each window's union histogram, with the logs' levels

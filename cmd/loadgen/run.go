@@ -111,6 +111,9 @@ func (a *app) targets(s *settings) ([]loadgen.Target, error) {
 	return nil, nil
 }
 
+// runLoad is the load run: settings, targets (from the arguments or stack
+// outputs, then the crawl), the alarm to watch, the load, the report and
+// the verdict's exit code.
 func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args []string) error {
 	if f.version {
 		fmt.Fprintf(a.stdout, "loadgen %s\n", version)
@@ -139,38 +142,16 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if err != nil {
 		return err
 	}
-	targets, err := a.targets(s)
+	targets, err := a.runTargets(ctx, f, s)
 	if err != nil {
 		return err
-	}
-	if len(targets) == 0 {
-		// The workshop's path: the URL comes from stack outputs, and the load
-		// is the workshop's `siege -i $alb_url`: internet mode over the site.
-		resolved, err := resolveURL(ctx, &f.aws, f.alarm.stacks)
-		if err != nil {
-			return &exitError{codeOf(err), fmt.Errorf("no URL or -f FILE given, and none found in stack outputs: %w", err)}
-		}
-		if !s.quiet {
-			fmt.Fprintf(a.stderr, "target %s from stack %s output %s\n", weburl.RedactText(resolved.URL), resolved.Stack, resolved.OutputKey)
-		}
-		s.url = resolved.URL
-		s.opts.Internet = true
-		if targets, err = a.targets(s); err != nil {
-			return err
-		}
 	}
 	if s.get || s.print {
 		return a.single(ctx, s, targets[0])
 	}
-	var cw verify.API
-	var alarm types.MetricAlarm
-	if f.alarm.watching() {
-		if cw, alarm, err = findAlarm(ctx, &f.aws, f.alarm.name); err != nil {
-			return err
-		}
-		if !s.quiet {
-			fmt.Fprintf(a.stderr, "watching alarm %s (%s)\n", aws.ToString(alarm.AlarmName), verify.Describe(alarm))
-		}
+	w, err := a.alarmToWatch(ctx, f, s)
+	if err != nil {
+		return err
 	}
 	if len(targets) == 1 && s.url != "" && s.opts.Internet && !f.crawl.noCrawl {
 		targets = a.discover(ctx, s, &f.crawl, targets[0])
@@ -185,26 +166,14 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if !s.quiet {
 		a.describe(s, targets)
 	}
-	view := &alarmView{}
-	stopProgress := a.progress(ctx, runner, s, view.get)
-	res, verdict, endedBy, err := a.loadAndWatch(ctx, runner, cw, alarm, &f.alarm, s, view)
+	stopProgress := a.progress(ctx, runner, s, w.view.get)
+	res, verdict, endedBy, err := a.loadAndWatch(ctx, runner, w.cw, w.alarm, &f.alarm, s, w.view)
 	stopProgress()
 	if err != nil {
 		return err
 	}
-	rp := report.New(res, version, len(targets))
-	if len(targets) == 1 {
-		rp.Target = weburl.RedactText(targets[0].URL)
-	}
+	rp := runReport(res, targets, verdict, endedBy, w.view)
 	perfErr := perf.finish(res, rp) // the report is still printed
-	if verdict != nil {
-		rp.Alarm = alarmReport(*verdict)
-		rp.Alarm.Capacity = capacityReport(*verdict, res)
-		rp.Alarm.SetSamples(view.alarmSamples())
-		if endedBy != "" && res.Interrupted {
-			rp.EndedBy = endedBy
-		}
-	}
 	thresholdsOK := rp.CheckThresholds(thresholds)
 	perfErr = errors.Join(perfErr, page.write(rp, res)) // --html, written before the text like --json
 	if err := a.emit(s, rp); err != nil {
@@ -221,6 +190,67 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 		return a.assertionFailed(rp, alarmFailed)
 	}
 	return nil
+}
+
+// runTargets loads the run's targets. Without a URL or -f, it is the
+// workshop's path: the URL comes from stack outputs, and the load is the
+// workshop's `siege -i $alb_url`: internet mode over the site.
+func (a *app) runTargets(ctx context.Context, f *runFlags, s *settings) ([]loadgen.Target, error) {
+	targets, err := a.targets(s)
+	if err != nil || len(targets) > 0 {
+		return targets, err
+	}
+	resolved, err := resolveURL(ctx, &f.aws, f.alarm.stacks)
+	if err != nil {
+		return nil, &exitError{codeOf(err), fmt.Errorf("no URL or -f FILE given, and none found in stack outputs: %w", err)}
+	}
+	if !s.quiet {
+		fmt.Fprintf(a.stderr, "target %s from stack %s output %s\n", weburl.RedactText(resolved.URL), resolved.Stack, resolved.OutputKey)
+	}
+	s.url = resolved.URL
+	s.opts.Internet = true
+	return a.targets(s)
+}
+
+// watch is the alarm a run watches (cw nil: none) and its progress view.
+type watch struct {
+	cw    verify.API
+	alarm types.MetricAlarm
+	view  *alarmView
+}
+
+// alarmToWatch finds the alarm of --until-alarm or --alarm, before any load.
+func (a *app) alarmToWatch(ctx context.Context, f *runFlags, s *settings) (watch, error) {
+	w := watch{view: &alarmView{}}
+	if !f.alarm.watching() {
+		return w, nil
+	}
+	var err error
+	if w.cw, w.alarm, err = findAlarm(ctx, &f.aws, f.alarm.name); err != nil {
+		return w, err
+	}
+	if !s.quiet {
+		fmt.Fprintf(a.stderr, "watching alarm %s (%s)\n", aws.ToString(w.alarm.AlarmName), verify.Describe(w.alarm))
+	}
+	return w, nil
+}
+
+// runReport builds the run's report, with the alarm's verdict and the load
+// in force when it fired.
+func runReport(res *loadgen.Result, targets []loadgen.Target, verdict *verify.Verdict, endedBy string, view *alarmView) *report.Report {
+	rp := report.New(res, version, len(targets))
+	if len(targets) == 1 {
+		rp.Target = weburl.RedactText(targets[0].URL)
+	}
+	if verdict != nil {
+		rp.Alarm = alarmReport(*verdict)
+		rp.Alarm.Capacity = capacityReport(*verdict, res)
+		rp.Alarm.SetSamples(view.alarmSamples())
+		if endedBy != "" && res.Interrupted {
+			rp.EndedBy = endedBy
+		}
+	}
+	return rp
 }
 
 // loadAndWatch runs the load and, when an alarm is watched, the watcher

@@ -14,24 +14,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 // Servers that a load generator must survive: they lie about lengths, send
 // without end, stall, or send headers without end. Each is a raw TCP server
 // on 127.0.0.1 that reads a request head, then misbehaves.
-
-// readHead reads one request head; false when the client went away.
-func readHead(br *bufio.Reader) bool {
-	for {
-		line, err := br.ReadSlice('\n')
-		if err != nil {
-			return false
-		}
-		if len(line) <= 2 {
-			return true
-		}
-	}
-}
 
 // hold blocks until the client closes the connection.
 func hold(c net.Conn) {
@@ -63,11 +52,11 @@ type hostileServer struct {
 // hostile starts a hostileServer. serve returns false to close the connection.
 func hostile(t testing.TB, serve func(c net.Conn, sent *atomic.Int64) bool) *hostileServer {
 	hs := &hostileServer{}
-	hs.URL = rawServer(t, func(c net.Conn) {
+	hs.URL = testsupport.RawServer(t, func(c net.Conn) {
 		defer c.Close()
 		hs.conns.Add(1)
 		br := bufio.NewReader(c)
-		for readHead(br) {
+		for testsupport.ReadHead(br) {
 			if !serve(c, &hs.sent) {
 				return
 			}

@@ -38,6 +38,31 @@ func server(t *testing.T) string {
 	return "http://" + ln.Addr().String()
 }
 
+// runEngine runs the engine on targets with o, for 30 s at the most.
+func runEngine(t *testing.T, targets []loadgen.Target, o loadgen.Options) *loadgen.Result {
+	t.Helper()
+	r, err := loadgen.New(targets, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// runRecorded is runEngine with the intervals recorded as --html does.
+func runRecorded(t *testing.T, targets []loadgen.Target, o loadgen.Options) (*loadgen.Result, []IntervalStats) {
+	t.Helper()
+	rec := &IntervalRecorder{}
+	o.OnInterval = rec.Add
+	res := runEngine(t, targets, o)
+	return res, rec.Intervals()
+}
+
 // runWithLog runs the engine with OnInterval writing an interval log.
 func runWithLog(t *testing.T, targets []loadgen.Target, o loadgen.Options) (*loadgen.Result, []byte) {
 	t.Helper()
@@ -55,16 +80,7 @@ func runWithLog(t *testing.T, targets []loadgen.Target, o loadgen.Options) (*loa
 			werr = hw.WriteInterval(iv)
 		}
 	}
-	r, err := loadgen.New(targets, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := r.Run(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runEngine(t, targets, o)
 	if werr == nil && hw != nil {
 		werr = hw.WriteTotals(res)
 	}
@@ -242,14 +258,7 @@ func TestReportRateFields(t *testing.T) {
 	o.Reps = 20
 	o.Rate = 100000 // far more than one user can do: the schedule falls behind
 	o.OnInterval = nil
-	r, err := loadgen.New([]loadgen.Target{{Method: "GET", URL: base + "/slow"}}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := r.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runEngine(t, []loadgen.Target{{Method: "GET", URL: base + "/slow"}}, o)
 	rp := New(res, "test", 1)
 	js, err := json.Marshal(rp)
 	if err != nil {

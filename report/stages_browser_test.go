@@ -1,7 +1,6 @@
 package report
 
 import (
-	"context"
 	"encoding/json"
 	"math"
 	"strings"
@@ -26,20 +25,8 @@ func shapedPage(t *testing.T, spec string, rate float64) (*Page, *loadgen.Result
 	if rate > 0 {
 		o.Users = 4
 	}
-	rec := &IntervalRecorder{}
-	o.OnInterval = rec.Add
-	r, err := loadgen.New([]loadgen.Target{{Method: "GET", URL: base + "/"}}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := r.Run(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := New(res, "test", 1)
-	return &Page{Report: rp, Intervals: rec.Intervals(), Latency: res.Latency}, res
+	res, intervals := runRecorded(t, []loadgen.Target{{Method: "GET", URL: base + "/"}}, o)
+	return &Page{Report: New(res, "test", 1), Intervals: intervals, Latency: res.Latency}, res
 }
 
 // TestShapedPageData: the page's series carry the level of each interval,

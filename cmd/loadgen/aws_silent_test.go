@@ -2,52 +2,19 @@ package main
 
 import (
 	"bytes"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-)
 
-// silentAWS is an AWS endpoint that accepts connections and never answers.
-func silentAWS(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
+	"github.com/loadgen/loadgen/internal/testsupport"
+)
 
 func silentAWSEnv(t *testing.T) string {
 	t.Helper()
 	isolateAWS(t)
-	ep := silentAWS(t)
+	ep := testsupport.SilentServer(t) // an AWS endpoint that never answers
 	t.Setenv("AWS_ENDPOINT_URL", ep)
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKID")
@@ -106,15 +73,8 @@ func TestCtrlCWhileWaitingForAWS(t *testing.T) {
 // The SDK's warning that it fell back to IMDSv1 is shown with -v only.
 func TestIMDSv1WarningOnlyWithVerbose(t *testing.T) {
 	isolateAWS(t)
-	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPut { // the IMDSv2 token
-			w.WriteHeader(http.StatusForbidden)
-			return
-		}
-		http.NotFound(w, r)
-	}))
-	defer imds.Close()
-	env := append(os.Environ(), "AWS_EC2_METADATA_DISABLED=false", "AWS_EC2_METADATA_SERVICE_ENDPOINT="+imds.URL, "AWS_REGION=us-east-1")
+	imds := testsupport.IMDSv1Only(t)
+	env := append(os.Environ(), "AWS_EC2_METADATA_DISABLED=false", "AWS_EC2_METADATA_SERVICE_ENDPOINT="+imds, "AWS_REGION=us-east-1")
 	for _, verbose := range []bool{false, true} {
 		args := []string{"-c", "1", "-r", "1"}
 		if verbose {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +22,6 @@ import (
 
 	"github.com/loadgen/loadgen/internal/awscfg"
 	"github.com/loadgen/loadgen/internal/testsupport"
-	"github.com/loadgen/loadgen/report"
 )
 
 // TestDemoEndToEnd runs `loadgen demo`, scaled down, on the real binary: the
@@ -66,14 +64,7 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Errorf("check output lacks %q:\n%s", want, out.String())
 		}
 	}
-	var rp report.Report
-	raw, err := os.ReadFile(jf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &rp); err != nil {
-		t.Fatal(err)
-	}
+	rp, raw := readReport(t, jf)
 	if rp.FailedTransactions != 0 {
 		t.Fatalf("failed transactions: %+v", rp.ErrorSamples)
 	}
@@ -182,14 +173,7 @@ func TestDemoWithStagesNamesTheCapacity(t *testing.T) {
 	if !strings.Contains(log, "running: loadgen -c 50 --rate 1000 --stages 10s:6000,30s:+6000 --until-alarm") || !strings.Contains(out.String(), "Capacity:") {
 		t.Errorf("demo output:\n%s\n%s", log, out.String())
 	}
-	var rp report.Report
-	raw, err := os.ReadFile(jf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &rp); err != nil {
-		t.Fatal(err)
-	}
+	rp, _ := readReport(t, jf)
 	checkFiredByEvaluation(t, rp, time.Second)
 	c := rp.Alarm.Capacity
 	if c == nil || c.Unit != "req/s" || c.Stages != 2 || c.Target < 1000 || c.Target > 6000 || len(rp.Stages) == 0 || rp.Stages[0].Unit != "req/s" {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadgen/loadgen/internal/testsupport"
 	"github.com/loadgen/loadgen/report"
 )
 
@@ -22,54 +23,15 @@ import (
 // with answer, which returns false to close the connection.
 func rawSite(t *testing.T, answer func(c net.Conn) bool) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	var wg sync.WaitGroup
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	return testsupport.RawServer(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for testsupport.ReadHead(br) {
+			if !answer(c) {
 				return
 			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					for { // a request head
-						line, err := br.ReadSlice('\n')
-						if err != nil {
-							return
-						}
-						if len(line) <= 2 {
-							break
-						}
-					}
-					if !answer(c) {
-						return
-					}
-				}
-			}()
 		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return "http://" + ln.Addr().String() + "/"
+	}) + "/"
 }
 
 var block = bytes.Repeat([]byte("<p>0123456789</p>\n"), 3641) // 64 KiB

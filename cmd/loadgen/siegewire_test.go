@@ -23,6 +23,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 // wireReq is one request as the capture server received it.
@@ -64,27 +66,14 @@ type wireServer struct {
 }
 
 func newWireServer(t *testing.T) *wireServer {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws := &wireServer{url: "http://" + ln.Addr().String()}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			ws.mu.Lock()
-			ws.conns++
-			id := ws.conns
-			ws.mu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); ws.serve(c, id) }()
-		}
-	}()
+	ws := &wireServer{}
+	ws.url = testsupport.RawServer(t, func(c net.Conn) {
+		ws.mu.Lock()
+		ws.conns++
+		id := ws.conns
+		ws.mu.Unlock()
+		ws.serve(c, id)
+	})
 	return ws
 }
 

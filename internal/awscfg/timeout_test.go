@@ -4,47 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-)
 
-// silentEndpoint accepts connections and never answers them.
-func silentEndpoint(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "http://" + ln.Addr().String()
-}
+	"github.com/loadgen/loadgen/internal/testsupport"
+)
 
 func describeAlarms(cw *cloudwatch.Client) func(context.Context) error {
 	return func(ctx context.Context) error {
@@ -57,7 +24,7 @@ func TestSilentEndpointIsAnErrorNotAHang(t *testing.T) {
 	isolateEnv(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKID")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "SECRET")
-	ep := silentEndpoint(t)
+	ep := testsupport.SilentServer(t)
 	o := Options{Region: "us-east-1", EndpointURL: ep, Timeout: 900 * time.Millisecond}
 	cfg, err := Load(context.Background(), o)
 	if err != nil {
@@ -108,16 +75,8 @@ func TestSilentEndpointIsAnErrorNotAHang(t *testing.T) {
 // nowhere when it is nil.
 func TestSDKWarningsGoToLogOnly(t *testing.T) {
 	isolateEnv(t)
-	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPut { // the IMDSv2 token
-			w.WriteHeader(http.StatusForbidden)
-			return
-		}
-		http.NotFound(w, r)
-	}))
-	defer imds.Close()
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "false")
-	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.URL)
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", testsupport.IMDSv1Only(t))
 	var log bytes.Buffer
 	_, err := Load(context.Background(), Options{Region: "us-east-1", Log: &log})
 	if e := asError(t, err); e.Kind != KindCredentials {

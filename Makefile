@@ -5,7 +5,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/loadgen
 FUZZTIME  ?= 3s
 
-.PHONY: all build test fmt-check vet cross unit fuzz bench bench-quick bench-go demo clean
+.PHONY: all build test fmt-check vet cross unit fuzz bench bench-quick bench-go demo clean kumo
 
 all: build
 
@@ -25,14 +25,18 @@ vet:
 	$(GO) vet ./...
 
 ## cross: the library packages build for Linux, macOS and Windows (the raw-I/O fast path is Linux-only).
-LIBRARY := ./loadgen ./report ./crawl ./stackurl ./verify
+LIBRARY := ./loadgen ./report ./crawl ./stackurl ./verify ./fleet/...
 cross:
 	GOOS=darwin GOARCH=arm64 $(GO) build $(LIBRARY)
 	GOOS=windows GOARCH=amd64 $(GO) build $(LIBRARY)
 	GOOS=windows GOARCH=amd64 $(GO) vet ./loadgen
 
+## kumo: an independent AWS emulator for the fleet's smoke test (fleet/ecs), built from tools/kumo.
+kumo:
+	GO=$(GO) bash scripts/kumo.sh bin/kumo
+
 unit:
-	$(GO) test -race -count=1 -timeout 15m ./...
+	KUMO=$${KUMO:-$$( [ -x bin/kumo ] && echo $(CURDIR)/bin/kumo )} $(GO) test -race -count=1 -timeout 15m ./...
 
 # Each fuzz target runs briefly; the seed corpora also run in 'unit'.
 fuzz:

@@ -23,8 +23,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loadgen/loadgen/internal/weburl"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/loadgen/loadgen/internal/weburl"
 )
 
 // Defaults for zero Options fields.
@@ -362,7 +363,7 @@ func (c *crawler) skip(reason string) { c.res.Skipped[reason]++ }
 func (c *crawler) errorf(format string, args ...any) {
 	c.nErrors++
 	if len(c.res.Errors) < MaxErrors {
-		c.res.Errors = append(c.res.Errors, fmt.Sprintf(format, args...))
+		c.res.Errors = append(c.res.Errors, weburl.RedactText(fmt.Sprintf(format, args...)))
 	}
 }
 
@@ -475,15 +476,16 @@ func parseStart(start string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("crawl: start URL: %w", err)
+		return nil, fmt.Errorf("crawl: start URL %q: %s", weburl.RedactText(start), weburl.RedactText(unwrapURLError(err).Error()))
 	}
 	if !weburl.Normalize(u) {
-		return nil, fmt.Errorf("crawl: start URL %q: want an http or https URL with a host", start)
+		return nil, fmt.Errorf("crawl: start URL %q: want an http or https URL with a host", weburl.RedactText(start))
 	}
 	return u, nil
 }
 
 func startError(start string, o outcome, opts Options, cause error) error {
+	start = weburl.RedactText(start)
 	stoppedBy := func() error {
 		if errors.Is(cause, errTimeLimit) {
 			return fmt.Errorf("no answer within the crawl time limit of %v: %w", opts.Timeout, context.DeadlineExceeded)

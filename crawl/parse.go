@@ -117,90 +117,119 @@ func assets(dst []string, body []byte, base *url.URL, allow []string, fast bool)
 		return dst
 	}
 	rb := resolutionBase(body, page)
-	rbAllowed := SameOrigin(rb, page, allow)
-	// prefix is rb's "scheme://host" as url.URL.String writes it; plain
-	// hosts need no escaping, so the common case builds each URL with a
-	// single concatenation.
-	var prefix string
-	plain := rb.User == nil && plainHost(rb.Host)
-	start := len(dst)
-	var seen map[string]struct{}
-	add := func(v []byte) {
-		v = trimSpace(v)
-		var s string
-		if fast && rbAllowed && plainRootPath(v) {
-			if plain {
-				s = rb.Scheme + "://" + rb.Host + string(v)
-			} else {
-				if prefix == "" {
-					prefix = (&url.URL{Scheme: rb.Scheme, User: rb.User, Host: rb.Host}).String()
-				}
-				s = prefix + string(v)
-			}
-		} else {
-			u, ok := resolve(v, rb)
-			if !ok || !SameOrigin(u, page, allow) {
-				return
-			}
-			s = u.String()
-		}
-		if seen != nil {
-			if _, dup := seen[s]; dup {
-				return
-			}
-			seen[s] = struct{}{}
-		} else {
-			for _, d := range dst[start:] {
-				if d == s {
-					return
-				}
-			}
-			if len(dst)-start >= 32 {
-				seen = make(map[string]struct{}, 2*(len(dst)-start))
-				for _, d := range dst[start:] {
-					seen[d] = struct{}{}
-				}
-				seen[s] = struct{}{}
-			}
-		}
-		dst = append(dst, s)
+	l := assetList{
+		dst: dst, start: len(dst), page: page, rb: rb, allow: allow,
+		fast:  fast && SameOrigin(rb, page, allow),
+		plain: rb.User == nil && plainHost(rb.Host),
 	}
 	z := html.NewTokenizer(bytes.NewReader(body))
 	var a attrs
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
-			return dst
+			return l.dst
 		}
 		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
 			continue
 		}
-		name := rawTagName(z.Raw())
-		switch {
-		case eqFold(name, "img"):
-			if a.read(z, fast); a.has&hasSrc != 0 && !hasPrefixFold(trimSpace(a.src), "data:") {
-				add(a.src)
-			}
-		case eqFold(name, "script"):
-			if a.read(z, fast); a.has&hasSrc != 0 {
-				add(a.src)
-			}
-		case eqFold(name, "body"):
-			if a.read(z, fast); a.has&hasBackground != 0 {
-				add(a.background)
-			}
-		case eqFold(name, "link"):
-			a.read(z, fast)
-			if a.has&hasHref != 0 && relHas(a.rel, "stylesheet") && !relHas(a.rel, "alternate") && !relHas(a.rel, "next") {
-				add(a.href)
-			}
-		case eqFold(name, "meta"):
-			a.read(z, fast)
-			if v, ok := a.refresh(); ok {
-				add(v)
-			}
+		if v, ok := siegeAsset(z, &a, fast); ok {
+			l.add(v)
 		}
 	}
+}
+
+// siegeAsset returns the URL, as written, that siege fetches for the tag z
+// is on, if any; a holds the tag's attributes afterwards.
+func siegeAsset(z *html.Tokenizer, a *attrs, fast bool) ([]byte, bool) {
+	name := rawTagName(z.Raw())
+	switch {
+	case eqFold(name, "img"):
+		a.read(z, fast)
+		return a.src, a.has&hasSrc != 0 && !hasPrefixFold(trimSpace(a.src), "data:")
+	case eqFold(name, "script"):
+		a.read(z, fast)
+		return a.src, a.has&hasSrc != 0
+	case eqFold(name, "body"):
+		a.read(z, fast)
+		return a.background, a.has&hasBackground != 0
+	case eqFold(name, "link"):
+		a.read(z, fast)
+		return a.href, a.has&hasHref != 0 && relHas(a.rel, "stylesheet") && !relHas(a.rel, "alternate") && !relHas(a.rel, "next")
+	case eqFold(name, "meta"):
+		a.read(z, fast)
+		return a.refresh()
+	}
+	return nil, false
+}
+
+// assetList collects one page's assets at the end of dst: resolved, kept
+// to the allowed origins, de-duplicated.
+type assetList struct {
+	dst      []string
+	start    int                 // dst[start:] are this page's assets
+	seen     map[string]struct{} // this page's assets, once there are many
+	page, rb *url.URL            // the page, and the base its URLs resolve against
+	allow    []string
+	fast     bool   // join plain root-relative paths to rb without net/url (rb is allowed)
+	plain    bool   // rb's host needs no escaping
+	prefix   string // rb's "scheme://host", written when first needed
+}
+
+// add appends the asset written v, unless it resolves to nothing allowed or
+// the page already has it.
+func (l *assetList) add(v []byte) {
+	s, ok := l.resolve(trimSpace(v))
+	if !ok || l.seenBefore(s) {
+		return
+	}
+	l.dst = append(l.dst, s)
+}
+
+// resolve returns the absolute URL of v, false when it is not an allowed
+// http(s) URL. A plain root-relative path on the fast path is joined to rb's
+// "scheme://host" directly: one concatenation for a plain host, else a
+// prefix written once as url.URL.String writes it.
+func (l *assetList) resolve(v []byte) (string, bool) {
+	if l.fast && plainRootPath(v) {
+		if l.plain {
+			return l.rb.Scheme + "://" + l.rb.Host + string(v), true
+		}
+		if l.prefix == "" {
+			l.prefix = (&url.URL{Scheme: l.rb.Scheme, User: l.rb.User, Host: l.rb.Host}).String()
+		}
+		return l.prefix + string(v), true
+	}
+	u, ok := resolve(v, l.rb)
+	if !ok || !SameOrigin(u, l.page, l.allow) {
+		return "", false
+	}
+	return u.String(), true
+}
+
+// seenBefore says whether the page already has s, and remembers s when not.
+// A page with few assets is scanned; past 32 a set takes over.
+func (l *assetList) seenBefore(s string) bool {
+	if l.seen != nil {
+		if _, dup := l.seen[s]; dup {
+			return true
+		}
+		l.seen[s] = struct{}{}
+		return false
+	}
+	mine := l.dst[l.start:]
+	for _, d := range mine {
+		if d == s {
+			return true
+		}
+	}
+	if len(mine) >= 32 {
+		l.seen = make(map[string]struct{}, 2*len(mine))
+		for _, d := range mine {
+			l.seen[d] = struct{}{}
+		}
+		l.seen[s] = struct{}{}
+	}
+	return false
 }
 
 // cleanBase returns a normalised copy of a page URL, or false when it is not

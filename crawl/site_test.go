@@ -775,3 +775,21 @@ http://example.com/%24(HOME)/%24{X}
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+// A password in the crawled URLs is never written: the header shows xxxxx,
+// the URLs the variable LOADGEN_PASSWORD, which loads back from the environment.
+func TestWriteURLFileHidesPasswords(t *testing.T) {
+	r := Result{Start: "http://ann:s3cret@example.com/", URLs: []string{"http://ann:s3cret@example.com/", "http://ann:s3cret@example.com/a.css"}}
+	var b strings.Builder
+	if err := r.WriteURLFile(&b, time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	want := `# crawled from http://ann:xxxxx@example.com/ at 2024-05-06T07:08:09Z (2 URLs, depth 0)
+# the password is not written: set LOADGEN_PASSWORD in the environment (or add a line LOADGEN_PASSWORD=... here) to use this file
+http://ann:$(LOADGEN_PASSWORD)@example.com/
+http://ann:$(LOADGEN_PASSWORD)@example.com/a.css
+`
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}

@@ -7,17 +7,30 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/loadgen/loadgen/internal/weburl"
 )
+
+// PasswordVar is the URL-file variable that stands for the password of
+// URLs in a file written by WriteURLFile: the password itself is never
+// written.
+const PasswordVar = "LOADGEN_PASSWORD"
 
 // WriteURLFile writes r as a siege URL file: comment lines starting with
 // "# crawled from START at RFC3339 (N URLs, depth D)", then (when there is
 // something to say) "# skipped: reason=count, ..." and "# truncated: ...",
 // then one URL per line. "$(" and "${" in a URL are written as "%24(" and
-// "%24{" so that URL-file variable expansion leaves them alone.
+// "%24{" so that URL-file variable expansion leaves them alone. The
+// password of a URL (http://user:password@host/) is never written: the
+// header shows it as xxxxx and the URLs as $(LOADGEN_PASSWORD), which the
+// user sets in the environment (or in a line of the file) to load them.
 func (r Result) WriteURLFile(w io.Writer, when time.Time) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# crawled from %s at %s (%d URLs, depth %d)\n",
-		oneLine(r.Start), when.Format(time.RFC3339), len(r.URLs), r.Depth)
+		weburl.RedactText(oneLine(r.Start)), when.Format(time.RFC3339), len(r.URLs), r.Depth)
+	if weburl.RedactText(r.Start) != r.Start {
+		fmt.Fprintf(bw, "# the password is not written: set %s in the environment (or add a line %s=... here) to use this file\n", PasswordVar, PasswordVar)
+	}
 	if len(r.Skipped) > 0 {
 		keys := make([]string, 0, len(r.Skipped))
 		for k := range r.Skipped {
@@ -35,7 +48,7 @@ func (r Result) WriteURLFile(w io.Writer, when time.Time) error {
 	}
 	noVars := strings.NewReplacer("$(", "%24(", "${", "%24{")
 	for _, u := range r.URLs {
-		u = noVars.Replace(oneLine(u))
+		u = weburl.ReplacePassword(noVars.Replace(oneLine(u)), "$("+PasswordVar+")")
 		bw.WriteString(u)
 		bw.WriteByte('\n')
 	}

@@ -9,6 +9,8 @@ import (
 	"net"
 	"syscall"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // exchange writes raw on a connection to h and reads the response into
@@ -29,7 +31,7 @@ func (u *user) exchange(h *hostInfo, raw []byte, head bool, now time.Duration) e
 			u.drop(h, c)
 			return err
 		}
-		if u.r.stopped.Load() {
+		if u.r.ending() {
 			return context.Canceled
 		}
 		c.readNow = 0
@@ -43,8 +45,14 @@ func (u *user) exchange(h *hostInfo, raw []byte, head bool, now time.Duration) e
 		}
 		resp := u.response()
 		if err == nil {
-			resp.SkipBody = head
-			err = resp.Read(u.reader(c))
+			// The head only: SkipBody keeps fasthttp from sizing a buffer
+			// from Content-Length; readBody reads the body, bounded.
+			resp.SkipBody = true
+			if err = resp.Read(u.reader(c)); err == nil {
+				err = u.readBody(head)
+			} else if _, ok := err.(*fasthttp.ErrSmallBuffer); ok {
+				err = ErrHeaderTooLarge
+			}
 		}
 		if err != nil {
 			u.drop(h, c)
@@ -55,7 +63,7 @@ func (u *user) exchange(h *hostInfo, raw []byte, head bool, now time.Duration) e
 		}
 		u.unread()
 		c.served++
-		if u.r.opts.Close || resp.ConnectionClose() || c.addr.gone.Load() {
+		if u.r.opts.Close || resp.ConnectionClose() || resp.StatusCode() == 101 || c.addr.gone.Load() {
 			u.drop(h, c)
 		}
 		return nil

@@ -25,11 +25,12 @@ type inflater struct {
 	read [32 << 10]byte
 }
 
-// pageHTML is the response body for the parser: as received, or
+// pageHTML is the response body for the parser (the first MaxBody bytes
+// that readBody kept): as received, or
 // decompressed (gzip or deflate) and cut at maxParsedHTML. A body that does
 // not decompress yields what decompressed before the error.
 func (u *user) pageHTML() []byte {
-	body := u.resp.Body()
+	body := u.body
 	enc := u.resp.Header.ContentEncoding()
 	if len(enc) == 0 || bytes.EqualFold(enc, []byte("identity")) {
 		return body

@@ -14,6 +14,8 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/valyala/fasthttp"
+
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 func TestRepsSendExactlyUsersTimesReps(t *testing.T) {
@@ -66,18 +68,11 @@ func TestDurationEndsRun(t *testing.T) {
 
 func TestCancelStopsAndReports(t *testing.T) {
 	// A server that never answers: cancellation must not wait for the timeout.
-	hold := rawServer(t, func(c net.Conn) {
-		buf := make([]byte, 1024)
-		for {
-			if _, err := c.Read(buf); err != nil {
-				return
-			}
-		}
-	})
+	silent := testsupport.RawServer(t, hold)
 	srv := newCountingServer(t, nil)
 	o := opts(4, 0)
 	o.Timeout = time.Minute
-	r, err := New([]Target{get(srv.URL + "/"), get(hold + "/")}, o)
+	r, err := New([]Target{get(srv.URL + "/"), get(silent + "/")}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +127,7 @@ func TestInternetModeIsUniform(t *testing.T) {
 }
 
 func TestSequentialOrderIsSieges(t *testing.T) {
-	cs := newCaptureServer(t)
+	cs := newScriptServer(t, nil)
 	targets := []Target{get(cs.URL + "/a"), get(cs.URL + "/b"), get(cs.URL + "/c")}
 	mustRun(t, targets, opts(1, 7))
 	var paths []string
@@ -164,7 +159,7 @@ func TestOnceRunsEachTargetOnce(t *testing.T) {
 }
 
 func TestHeadersAndBodiesArriveByteExact(t *testing.T) {
-	cs := newCaptureServer(t)
+	cs := newScriptServer(t, nil)
 	dir := t.TempDir()
 	payload := []byte("{\"a\": [1, 2, 3],\n \"b\": \"\\u00e9\"}\x00\xff")
 	if err := os.WriteFile(filepath.Join(dir, "body.bin"), payload, 0o600); err != nil {
@@ -243,15 +238,8 @@ func TestSocketErrorsAreClassifiedAndRunCompletes(t *testing.T) {
 	}
 	refused := "http://" + ln.Addr().String()
 	ln.Close()
-	silent := rawServer(t, func(c net.Conn) {
-		buf := make([]byte, 4096)
-		for {
-			if _, err := c.Read(buf); err != nil {
-				return
-			}
-		}
-	})
-	reset := rawServer(t, func(c net.Conn) {
+	silent := testsupport.RawServer(t, hold)
+	reset := testsupport.RawServer(t, func(c net.Conn) {
 		buf := make([]byte, 4096)
 		if _, err := c.Read(buf); err != nil {
 			return
@@ -346,7 +334,7 @@ func TestRedirectsAreFollowedAsTransactions(t *testing.T) {
 
 func TestStaleKeepAliveIsRedialledNotCounted(t *testing.T) {
 	// Answers one request per connection, then closes without saying so.
-	url := rawServer(t, func(c net.Conn) {
+	url := testsupport.RawServer(t, func(c net.Conn) {
 		defer c.Close()
 		buf := make([]byte, 4096)
 		if _, err := c.Read(buf); err != nil {

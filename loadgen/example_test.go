@@ -52,3 +52,38 @@ func ExampleDo() {
 	fmt.Println(ex.Status, string(ex.Body))
 	// Output: 200 host example.test
 }
+
+// A Go program that ramps the load: 0 to 4 users over 300 ms, then holds 4
+// for 200 ms, and reads each stage's figures.
+func ExampleParseStages() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, "hello")
+	}))
+	defer srv.Close()
+
+	opts := loadgen.DefaultOptions()
+	opts.Users = 0 // the level to start from
+	stages, err := loadgen.ParseStages("300ms:4,200ms:+4")
+	if err != nil {
+		log.Fatal(err)
+	}
+	opts.Stages = stages // or []loadgen.Stage{{Duration: 300 * time.Millisecond, Target: 4}, ...}
+	runner, err := loadgen.New([]loadgen.Target{{URL: srv.URL + "/"}}, opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := runner.Run(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	var sum int64
+	for _, s := range res.Stages {
+		fmt.Printf("stage %d: %g -> %g users\n", s.Stage, s.From, s.To)
+		sum += s.Transactions
+	}
+	fmt.Println("users at the peak:", res.Users, "stages add up:", sum == res.Transactions)
+	// Output:
+	// stage 1: 0 -> 4 users
+	// stage 2: 4 -> 4 users
+	// users at the peak: 4 stages add up: true
+}

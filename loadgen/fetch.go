@@ -13,7 +13,10 @@ type Exchange struct {
 	Request []byte // the request as written: request line, headers and body
 	Status  int
 	Header  []byte // the response's status line and headers
-	Body    []byte // the response body (none for HEAD)
+	Body    []byte // the response body (none for HEAD), at most Options.MaxBody of it
+	// Truncated is true when the body was longer than Options.MaxBody: Body
+	// holds its start, and the rest was not read.
+	Truncated bool
 }
 
 // RequestHeader returns the request line and headers, without the body.
@@ -42,16 +45,19 @@ func Do(ctx context.Context, t Target, opts Options) (*Exchange, error) {
 	p := &r.targets[0]
 	stop := context.AfterFunc(ctx, r.stop)
 	defer stop()
-	if err := u.exchange(r.hosts[p.host], p.raw, p.head, 0); err != nil {
+	u.fetch = true
+	err = u.exchange(r.hosts[p.host], p.raw, p.head, 0)
+	if err != nil && err != errBodyTruncated {
 		if ctx.Err() != nil {
 			return nil, ctx.Err() // cancelled: the connection's error is only the stop's echo
 		}
 		return nil, err
 	}
 	return &Exchange{
-		Request: bytes.Clone(p.raw),
-		Status:  u.resp.Header.StatusCode(),
-		Header:  bytes.Clone(u.resp.Header.Header()),
-		Body:    bytes.Clone(u.resp.Body()),
+		Request:   bytes.Clone(p.raw),
+		Status:    u.resp.Header.StatusCode(),
+		Header:    bytes.Clone(u.resp.Header.Header()),
+		Body:      bytes.Clone(u.body),
+		Truncated: err == errBodyTruncated,
 	}, nil
 }

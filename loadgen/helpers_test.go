@@ -1,12 +1,8 @@
 package loadgen
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"io"
 	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -60,86 +56,6 @@ func (cs *countingServer) count(path string) int {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	return cs.paths[path]
-}
-
-// rawServer accepts connections on 127.0.0.1 and hands each to serve.
-func rawServer(t testing.TB, serve func(c net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	done := make(chan struct{})
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); serve(c) }()
-		}
-	}()
-	t.Cleanup(func() {
-		close(done)
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return "http://" + ln.Addr().String()
-}
-
-// captureServer records every raw request (head and body) byte for byte.
-type captureServer struct {
-	URL  string
-	mu   sync.Mutex
-	reqs [][]byte
-}
-
-func newCaptureServer(t testing.TB) *captureServer {
-	cs := &captureServer{}
-	cs.URL = rawServer(t, func(c net.Conn) {
-		defer c.Close()
-		var raw bytes.Buffer
-		br := bufio.NewReader(io.TeeReader(c, &raw))
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			_, _ = io.Copy(io.Discard, req.Body)
-			// What was consumed from raw so far, minus what br still buffers.
-			consumed := raw.Len() - br.Buffered()
-			cs.mu.Lock()
-			cs.reqs = append(cs.reqs, bytes.Clone(raw.Bytes()[:consumed]))
-			cs.mu.Unlock()
-			raw.Next(consumed)
-			if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); err != nil {
-				return
-			}
-		}
-	})
-	return cs
-}
-
-func (cs *captureServer) requests() []string {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	out := make([]string, len(cs.reqs))
-	for i, r := range cs.reqs {
-		out[i] = string(r)
-	}
-	return out
 }
 
 func mustRun(t testing.TB, targets []Target, o Options) *Result {

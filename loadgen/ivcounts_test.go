@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 // TestIntervalCountsAddUpToTheTotal: the per-interval transactions, socket
@@ -18,7 +20,7 @@ func TestIntervalCountsAddUpToTheTotal(t *testing.T) {
 		}
 		ctx.SetBodyString("x")
 	})
-	closing := rawServer(t, func(c net.Conn) { _ = c.Close() })
+	closing := testsupport.RawServer(t, func(c net.Conn) { _ = c.Close() })
 	o := opts(6, 0)
 	o.Internet = true
 	o.Duration = 600 * time.Millisecond

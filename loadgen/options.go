@@ -18,7 +18,7 @@ type ParserFunc func(dst []string, body []byte, page *url.URL) []string
 
 // Options configure a run. The zero value is not useful; see DefaultOptions.
 type Options struct {
-	Users    int           // concurrent simulated users (-c)
+	Users    int           // concurrent simulated users (-c); with Stages in the closed model, the starting level (0 allowed)
 	Reps     int           // requests per user (-r N); 0 = unlimited
 	Once     bool          // -r once: each user runs its slice of the targets once
 	Duration time.Duration // -t; 0 = until cancelled or reps done
@@ -69,6 +69,13 @@ type Options struct {
 	// assets are fetched at once by the same user, each a transaction.
 	Parser ParserFunc
 
+	// MaxBody is the most of a response body kept in memory (for Parser);
+	// 0 means DefaultMaxBody. Bodies are always read to their end, so the
+	// connection can serve the next request, and every byte is counted in
+	// Result.Bytes; what is past MaxBody is discarded as it arrives.
+	// Without Parser no body is kept at all.
+	MaxBody int
+
 	// Verbose, when set, receives one line per request.
 	Verbose io.Writer
 	// Debug, when set, receives each request's head as sent and each
@@ -96,6 +103,28 @@ type Options struct {
 	// up to MaxUsers in all. Each new user opens its own connections. Users
 	// never leave before the end. 0, or a value at most Users, keeps Users.
 	MaxUsers int
+
+	// Stages, when set, shape the load over time (see Stage and
+	// ParseStages): the level starts at Users in the closed model (0 is
+	// allowed: no user yet) or at Rate in the open model, and follows the
+	// stages; the run ends when they do, or at Duration if that is sooner.
+	// Reps and Once do not combine with stages.
+	//
+	// Closed model: the user count follows the level, rounded, within one
+	// user: a user slot exists for every user up to the highest target,
+	// started the first time the level reaches it. When the level falls,
+	// the users above it finish the request they are in (it is counted
+	// like any other), close their connections and wait; they come back
+	// when it rises again.
+	//
+	// Open model: send time k is where the rate's integral reaches k, so
+	// the schedule follows a ramp exactly and latency is still measured
+	// from each request's intended time. Users share the schedule as with
+	// a flat Rate (MaxUsers lets more join when it falls behind).
+	//
+	// Result.Stages has each stage's figures and Result.Timeline the load
+	// over time; intervals carry the level in force (Interval.Target).
+	Stages []Stage
 
 	// OnInterval, when set, receives the latencies recorded in each
 	// interval of Interval (default 1 s), and the rest at the end, from the
@@ -136,6 +165,12 @@ type Interval struct {
 	// count what completed in the interval; over a run they add up to
 	// Result's fields of the same names.
 	Transactions, Failed, HTTPErrors int64
+	// Target is the load's level over the interval (its mean, on a ramp):
+	// users in the closed model, requests/s in the open model. Stage is the
+	// stage in force at the interval's end (1-based into Options.Stages), 0
+	// without stages.
+	Target float64
+	Stage  int
 }
 
 // The defaults, each written once: DefaultOptions returns them, New fills
@@ -148,6 +183,9 @@ const (
 	DefaultContentType = "application/x-www-form-urlencoded" // for requests with a body, as siege
 	// DefaultAcceptEncoding is what siege's generated configuration file sends.
 	DefaultAcceptEncoding = "gzip, deflate"
+	// DefaultMaxBody is Options.MaxBody's default: the bytes of a response
+	// body kept for the parser.
+	DefaultMaxBody = 4 << 20
 	// DefaultVersion is the version DefaultOptions puts in the User-Agent.
 	DefaultVersion = "1"
 )
@@ -156,7 +194,8 @@ const (
 // keep-alive, siege's User-Agent form and Accept-Encoding, cookies on.
 func DefaultOptions() Options {
 	return Options{Users: DefaultUsers, Timeout: DefaultTimeout, Protocol: DefaultProtocol, MaxRedirect: DefaultMaxRedirect,
-		UserAgent: DefaultUserAgent(DefaultVersion), ContentType: DefaultContentType, AcceptEncoding: DefaultAcceptEncoding}
+		UserAgent: DefaultUserAgent(DefaultVersion), ContentType: DefaultContentType, AcceptEncoding: DefaultAcceptEncoding,
+		MaxBody: DefaultMaxBody}
 }
 
 // Credential is a user name and password, for a realm when Realm is set.

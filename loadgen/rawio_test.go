@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 // TestLargeBodyFallsBackToNetConnWrite: a body larger than the socket
@@ -15,7 +17,7 @@ import (
 // completes with every byte delivered.
 func TestLargeBodyFallsBackToNetConnWrite(t *testing.T) {
 	got := make(chan int64, 4)
-	url := rawServer(t, func(c net.Conn) {
+	url := testsupport.RawServer(t, func(c net.Conn) {
 		defer c.Close()
 		time.Sleep(200 * time.Millisecond) // let the client fill the buffers
 		br := bufio.NewReader(c)
@@ -65,7 +67,7 @@ func TestBothIOPathsAgree(t *testing.T) {
 // TestResetMidResponseIsAnError: a server that closes in the middle of a
 // response on the one-read path gives a classified error, not a hang.
 func TestResetMidResponseIsAnError(t *testing.T) {
-	url := rawServer(t, func(c net.Conn) {
+	url := testsupport.RawServer(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
 		if _, err := http.ReadRequest(br); err != nil {
 			c.Close()

@@ -21,10 +21,18 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 	if o.Debug != nil {
 		u.debug(raw, err, x)
 	}
-	if err == nil && o.ZeroDataFail && len(u.resp.Body()) == 0 {
+	if err == nil && o.ZeroDataFail && u.bodyLen == 0 {
 		err = errZeroData
 	}
 	if err != nil {
+		if err != errZeroData && u.r.endedAt(end) {
+			// Cut short by the end of the run: not a transaction, not a
+			// failure, and its bytes are not counted either.
+			u.nread = 0
+			u.aborted = true
+			u.cut++
+			return 0, false
+		}
 		u.failed(err, start, lat, method, target)
 		return 0, false
 	}
@@ -36,8 +44,8 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 	s := u.r.shards.get()
 	u.record(s, lat, end, start)
 	code := status
-	if code < 100 || code >= 600 {
-		code = 0
+	if code < 0 || code >= len(s.status) {
+		code = 0 // fasthttp takes any three digits; anything else counts under 0
 	}
 	s.bytes.Add(u.nread)
 	u.nread = 0
@@ -47,7 +55,7 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 	s.status[code].Add(1) // last: a response counts in the totals once all of it is recorded
 	u.r.shards.put(s)
 	if o.Verbose != nil {
-		u.logLine(status, lat, len(u.resp.Body()), method, target, "")
+		u.logLine(status, lat, u.bodyLen, method, target, "")
 	}
 	return status, true
 }
@@ -57,14 +65,15 @@ func (u *user) transaction(h *hostInfo, raw []byte, head bool, method, target st
 // the end of the run is not counted.
 func (u *user) failed(err error, start, lat time.Duration, method, target string) {
 	if u.r.ending() {
+		u.nread = 0
 		u.aborted = true
 		return
 	}
-	if u.planned >= 0 {
-		u.scheduled(start)
-	}
 	c := Classify(err)
 	s := u.r.shards.get()
+	if u.planned >= 0 {
+		u.scheduled(s, start)
+	}
 	s.bytes.Add(u.nread)
 	u.nread = 0
 	if a := u.addr; a != nil {
@@ -121,7 +130,7 @@ func (u *user) record(s *shard, lat, end, start time.Duration) {
 		// The scheduled request: latency from its intended time. Redirects
 		// and assets that follow it are sent when due and keep their own.
 		corr = end - u.planned
-		u.scheduled(start)
+		u.scheduled(s, start)
 	}
 	s.lat.add(u.clamp(corr))
 	latency(&s.sumCorr, &s.minCorr, &s.maxCorr, corr)
@@ -139,8 +148,8 @@ func (u *user) clamp(d time.Duration) int64 {
 }
 
 // scheduled accounts for the current scheduled request, sent at offset at.
-func (u *user) scheduled(at time.Duration) {
-	u.sent++
+func (u *user) scheduled(s *shard, at time.Duration) {
+	s.sent.Add(1)
 	if at > u.lastSend {
 		u.lastSend = at
 	}
@@ -151,7 +160,7 @@ func (u *user) scheduled(at time.Duration) {
 }
 
 // logLine writes siege's verbose line for one transaction or failure.
-func (u *user) logLine(status int, lat time.Duration, size int, method, target, errClass string) {
+func (u *user) logLine(status int, lat time.Duration, size int64, method, target, errClass string) {
 	b := u.verbose[:0]
 	if errClass != "" {
 		b = append(b, "ERROR "...)
@@ -171,7 +180,7 @@ func (u *user) logLine(status int, lat time.Duration, size int, method, target, 
 	}
 	b = append(b, secs...)
 	b = append(b, " secs: "...)
-	sz := strconv.Itoa(size)
+	sz := strconv.FormatInt(size, 10)
 	for i := len(sz); i < 8; i++ {
 		b = append(b, ' ')
 	}

@@ -20,10 +20,14 @@ type Result struct {
 	Failed       int64 // socket-level failures: timeouts, refused, reset, DNS, TLS
 	HTTPErrors   int64 // 4xx and 5xx responses (siege counts them as successful transactions)
 	Bytes        int64 // header and body bytes received
-	SumLatency   time.Duration
-	Shortest     time.Duration
-	Longest      time.Duration
-	Latency      *hdrhistogram.Histogram // microseconds, 1 µs to the timeout, 3 significant digits; corrected in rate mode
+	// InFlight is the number of requests the end of the run cut short (time
+	// up, Ctrl+C, alarm): begun but not answered. They are counted nowhere
+	// else: neither transactions nor failures, nor in Bytes.
+	InFlight   int64
+	SumLatency time.Duration
+	Shortest   time.Duration
+	Longest    time.Duration
+	Latency    *hdrhistogram.Histogram // microseconds, 1 µs to the timeout, 3 significant digits; corrected in rate mode
 	// LatencyUncorrected is, in rate mode, the latency from the actual send
 	// (what a closed-loop tool would report); nil otherwise.
 	LatencyUncorrected *hdrhistogram.Histogram
@@ -41,12 +45,23 @@ type Result struct {
 	// "failures" (Options.MaxFailures socket failures: siege's "aborted due
 	// to excessive socket failure").
 	Reason string
+	// Stages has one entry per stage of Options.Stages that the run reached
+	// (stages of no duration have none); nil without stages.
+	Stages []StageResult
+	// StageCount is len(Options.Stages).
+	StageCount int
+	// Timeline is the load over time: a sample at the start, every 250 ms
+	// and at the end.
+	Timeline []LoadSample
+
+	shape *shape // for LoadAt; nil in results not made by Run
 }
 
 func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Result {
 	t := r.shards.sum()
 	res := &Result{
 		Start: start, End: end, Elapsed: end.Sub(start), Users: r.opts.Users,
+		Stages: r.pace.stages, StageCount: len(r.opts.Stages), Timeline: r.pace.timeline, shape: r.shape,
 		Latency:      hdrhistogram.New(1, r.highest, 3),
 		Transactions: t.transactions(), Successful: t.successful(), Failed: t.failed(), HTTPErrors: t.httpErrors(),
 		Bytes: t.bytes, SumLatency: time.Duration(t.sumLat), Shortest: time.Duration(t.minLat), Longest: time.Duration(t.maxLat),
@@ -70,6 +85,12 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 			res.ErrorSamples[name] = *m
 		}
 	}
+	if r.shaped && !r.rate {
+		res.Users = len(r.active()) // the most that ran
+	}
+	for _, u := range r.active() {
+		res.InFlight += u.cut
+	}
 	if r.rate {
 		res.LatencyUncorrected = hdrhistogram.New(1, r.highest, 3)
 		for _, c := range r.shards.latencies(true) {
@@ -91,17 +112,24 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 	return res
 }
 
-// rateResult sums the users' schedule accounting.
+// rateResult is the open model's schedule accounting: the shards' counts
+// and the users' send times.
 func (r *Runner) rateResult(elapsed time.Duration, t *totals) *RateResult {
 	users := r.active()
-	rr := &RateResult{Target: r.opts.Rate, Users: len(users), MaxUsers: r.opts.MaxUsers,
+	rr := &RateResult{Target: r.opts.Rate, Users: len(users), MaxUsers: r.opts.MaxUsers, Sent: t.sent,
 		MinLatency: time.Duration(t.minCorr), MaxLatency: time.Duration(t.maxCorr), SumLatency: time.Duration(t.sumCorr)}
 	var lastSend time.Duration
 	for _, u := range users {
-		rr.Sent += u.sent
 		lastSend = max(lastSend, u.lastSend)
 		rr.MaxLag = max(rr.MaxLag, u.maxLag)
 	}
+	r.scheduleResult(rr, elapsed, lastSend)
+	return rr
+}
+
+// scheduleResult fills in how the open model's schedule was kept, for a
+// run of elapsed whose last scheduled request went out at lastSend.
+func (r *Runner) scheduleResult(rr *RateResult, elapsed, lastSend time.Duration) {
 	cut := elapsed
 	if r.schedEnd > 0 {
 		cut = min(cut, r.schedEnd)
@@ -110,15 +138,24 @@ func (r *Runner) rateResult(elapsed time.Duration, t *totals) *RateResult {
 	if r.schedTotal > 0 {
 		rr.Scheduled = min(rr.Scheduled, r.schedTotal)
 	}
-	if rr.Sent > 0 {
+	if r.shaped {
+		cut = r.scheduleCut(elapsed)
+	}
+	switch {
+	case r.shaped && cut > 0:
+		// The target is the schedule's mean rate; achieved, what was sent
+		// over the same time.
+		rr.Scheduled = scheduledBefore(r.shape, cut)
+		rr.Target = r.shape.integral(cut) / cut.Seconds()
+		rr.Achieved = float64(rr.Sent) / cut.Seconds()
+	case rr.Sent > 0:
 		rr.Achieved = float64(rr.Sent) / (lastSend.Seconds() + 1/rr.Target)
 	}
-	return rr
 }
 
 // RateResult is how well the open model kept its schedule.
 type RateResult struct {
-	Target float64 // requests per second asked for
+	Target float64 // requests per second asked for (with stages, the schedule's mean rate)
 	// Achieved is the scheduled requests sent and answered (or failed) per
 	// second of schedule: Sent / (the last one's send time - start + 1/Target).
 	// It equals Target when every request went out on time.

@@ -33,6 +33,7 @@ type Runner struct {
 	hosts   []*hostInfo
 	hostIdx map[string]int
 	highest int64 // µs, the histograms' upper bound
+	maxBody int   // Options.MaxBody or its default
 
 	// users has room for every user the run may have; the first nUsers
 	// are running. Only Run's goroutine adds users.
@@ -62,8 +63,9 @@ type Runner struct {
 	addrs     map[string]*address  // by host and ip:port
 	addrList  []*address           // in order of first use
 
-	start     time.Time    // Run's start; every time on the hot path is an offset from it
-	started   atomic.Int64 // unix nanos of the start, 0 before Run
+	start     time.Time     // Run's start; every time on the hot path is an offset from it
+	deadline  time.Duration // the run context's deadline as an offset from start; 0 = none
+	started   atomic.Int64  // unix nanos of the start, 0 before Run
 	stopped   atomic.Bool
 	failures  atomic.Int64  // socket failures, counted only with MaxFailures
 	abort     chan struct{} // closed when MaxFailures is reached
@@ -73,11 +75,21 @@ type Runner struct {
 	verboseMu sync.Mutex
 	tlsConfig *tls.Config
 
-	// The open model (Options.Rate): send time k is start + k*1e9/Rate ns.
+	// The open model (Options.Rate): send time k is start + k*1e9/Rate ns,
+	// or with stages where the rate's integral reaches k.
 	rate       bool
 	slot       atomic.Int64  // the next send time's index
 	schedEnd   time.Duration // no send at or after this offset; 0 = none
 	schedTotal int64         // send times in all; 0 = unbounded
+
+	// The load's shape (stages.go): flat at Users or Rate without stages.
+	shape   *shape
+	shaped  bool          // Options.Stages is set
+	runFor  time.Duration // the run's length: Duration, capped by the stages; 0 = open-ended
+	allowed atomic.Int32  // closed model with stages: users with a lower id run, the rest wait
+	gate    atomic.Pointer[chan struct{}]
+	running atomic.Int32 // users started and not waiting
+	pace    pacer
 }
 
 type prepared struct {
@@ -104,53 +116,37 @@ func New(targets []Target, opts Options) (*Runner, error) {
 	if len(targets) == 0 {
 		return nil, errors.New("no targets")
 	}
-	if opts.Users <= 0 {
-		return nil, fmt.Errorf("concurrent users must be at least 1, got %d", opts.Users)
+	if err := checkStages(&opts); err != nil {
+		return nil, err
 	}
-	if opts.Reps < 0 {
-		return nil, fmt.Errorf("reps must not be negative, got %d", opts.Reps)
+	if err := checkOptions(&opts); err != nil {
+		return nil, err
 	}
-	if opts.MaxFailures < 0 {
-		return nil, fmt.Errorf("failures must not be negative, got %d", opts.MaxFailures)
+	shaped := len(opts.Stages) > 0
+	level := float64(opts.Users)
+	if opts.Rate > 0 {
+		level = opts.Rate
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
+	sh := newShape(level, opts.Stages)
+	runFor := opts.Duration
+	if shaped {
+		if runFor <= 0 || runFor > sh.total {
+			runFor = sh.total
+		}
+		if opts.Rate == 0 {
+			opts.MaxUsers = max(opts.Users, int(sh.peak()))
+		}
 	}
-	if opts.MaxRedirect <= 0 {
-		opts.MaxRedirect = DefaultMaxRedirect
-	}
-	if opts.Protocol == "" {
-		opts.Protocol = DefaultProtocol
-	}
-	if opts.Protocol != "HTTP/1.1" && opts.Protocol != "HTTP/1.0" {
-		return nil, fmt.Errorf("protocol must be HTTP/1.1 or HTTP/1.0, got %q", opts.Protocol)
-	}
-	if opts.Seed == 0 {
-		opts.Seed = rand.Uint64()
-	}
-	if opts.Rate < 0 || math.IsNaN(opts.Rate) || math.IsInf(opts.Rate, 0) {
-		return nil, fmt.Errorf("rate must be a positive number of requests per second, got %v", opts.Rate)
-	}
-	if opts.MaxUsers < opts.Users || opts.Rate == 0 {
-		opts.MaxUsers = opts.Users
-	}
-	if opts.Interval <= 0 {
-		opts.Interval = time.Second
-	}
-	if opts.ResolveEvery <= 0 {
-		opts.ResolveEvery = DefaultResolveEvery
-	}
-	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0, abort: make(chan struct{}),
+	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0, maxBody: opts.MaxBody, abort: make(chan struct{}),
+		shape: sh, shaped: shaped, runFor: runFor,
 		resolver: opts.Resolver, endpoints: map[string]*endpoint{}, addrs: map[string]*address{}}
+	if r.maxBody == 0 {
+		r.maxBody = DefaultMaxBody
+	}
 	if r.highest < 2 {
 		r.highest = 2
 	}
-	if r.resolver == nil {
-		r.resolver = net.DefaultResolver
-	}
-	r.shards = newShards(r.highest, r.rate)
-	r.readers = newPool(func() *bufio.Reader { return bufio.NewReaderSize(nil, readBufferSize) })
-	r.responses = newPool(func() *fasthttp.Response { return &fasthttp.Response{KeepBodyBuffer: true} })
+	r.engine()
 	var err error
 	if r.plan, err = newHeaderPlan(&r.opts); err != nil {
 		return nil, err
@@ -174,13 +170,73 @@ func New(targets []Target, opts Options) (*Runner, error) {
 	return r, nil
 }
 
+// checkOptions checks opts and fills in the defaults, but for the load
+// shape's (checkStages).
+func checkOptions(opts *Options) error {
+	shaped := len(opts.Stages) > 0
+	if opts.Users <= 0 && (!shaped || opts.Rate > 0 || opts.Users < 0) {
+		return fmt.Errorf("concurrent users must be at least 1, got %d", opts.Users)
+	}
+	if opts.Reps < 0 {
+		return fmt.Errorf("reps must not be negative, got %d", opts.Reps)
+	}
+	if opts.MaxFailures < 0 {
+		return fmt.Errorf("failures must not be negative, got %d", opts.MaxFailures)
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.MaxRedirect <= 0 {
+		opts.MaxRedirect = DefaultMaxRedirect
+	}
+	if opts.Protocol == "" {
+		opts.Protocol = DefaultProtocol
+	}
+	if opts.Protocol != "HTTP/1.1" && opts.Protocol != "HTTP/1.0" {
+		return fmt.Errorf("protocol must be HTTP/1.1 or HTTP/1.0, got %q", opts.Protocol)
+	}
+	if opts.Seed == 0 {
+		opts.Seed = rand.Uint64()
+	}
+	if opts.Rate < 0 || math.IsNaN(opts.Rate) || math.IsInf(opts.Rate, 0) {
+		return fmt.Errorf("rate must be a positive number of requests per second, got %v", opts.Rate)
+	}
+	if opts.MaxUsers < opts.Users || opts.Rate == 0 {
+		opts.MaxUsers = opts.Users
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = time.Second
+	}
+	if opts.MaxBody < 0 {
+		return fmt.Errorf("max body must not be negative, got %d", opts.MaxBody)
+	}
+	if opts.ResolveEvery <= 0 {
+		opts.ResolveEvery = DefaultResolveEvery
+	}
+	return nil
+}
+
+// engine makes what the users record into and borrow, and the resolver.
+func (r *Runner) engine() {
+	if r.resolver == nil {
+		r.resolver = net.DefaultResolver
+	}
+	r.shards = newShards(r.highest, r.rate)
+	r.readers = newPool(func() *bufio.Reader { return bufio.NewReaderSize(nil, MaxHeaderBytes) })
+	r.responses = newPool(func() *fasthttp.Response { return &fasthttp.Response{} })
+}
+
 // prepareAll checks targets and serialises each request once.
 func (r *Runner) prepareAll(targets []Target, what string) ([]prepared, error) {
 	out := make([]prepared, 0, len(targets))
 	for i, t := range targets {
+		display := weburl.RedactText(t.URL)
 		u, err := url.Parse(t.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("%s %d: invalid URL %q", what, i+1, weburl.Redact(t.URL))
+			return nil, fmt.Errorf("%s %d: invalid URL %q", what, i+1, display)
+		}
+		if err := weburl.CheckPort(u); err != nil {
+			return nil, fmt.Errorf("%s %d: invalid URL %q: %w", what, i+1, display, err)
 		}
 		if t.Method == "" {
 			t.Method = "GET"
@@ -188,7 +244,7 @@ func (r *Runner) prepareAll(targets []Target, what string) ([]prepared, error) {
 		if err := checkHeader("Content-Type", t.ContentType); err != nil {
 			return nil, fmt.Errorf("%s %d: %w", what, i+1, err)
 		}
-		p := prepared{Target: t, parsed: u, host: r.host(u).id, head: t.Method == "HEAD", display: t.URL}
+		p := prepared{Target: t, parsed: u, host: r.host(u).id, head: t.Method == "HEAD", display: display}
 		p.raw, p.at = r.buildRequest(nil, t.Method, u, t.Body, t.ContentType)
 		out = append(out, p)
 	}
@@ -230,10 +286,6 @@ func (r *Runner) newHostInfo(id int, u *url.URL) *hostInfo {
 	return &hostInfo{id: id, key: hostKey(u), addr: addr, tls: u.Scheme == "https", serverName: u.Hostname(), ep: r.endpoint(host, port)}
 }
 
-// readBufferSize is a pooled read buffer's size: a response's head must
-// fit in it; bodies stream through it.
-const readBufferSize = 16 << 10
-
 // Run sends load until the duration passes, every user has done its reps,
 // or ctx is cancelled. Cancellation is not an error: the result covers what
 // completed. Requests cut short by the end of the run are not counted.
@@ -250,31 +302,25 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	defer cancel()
 	r.cancel = cancel // MaxFailures ends the run through it
 	var drain <-chan time.Time
-	if r.opts.Duration > 0 {
+	if d := r.runFor; d > 0 {
 		if r.rate {
-			r.schedEnd = r.opts.Duration
-			t := time.NewTimer(r.opts.Duration + min(r.opts.Timeout, 2*time.Second))
+			r.schedEnd = d
+			t := time.NewTimer(d + min(r.opts.Timeout, 2*time.Second))
 			defer t.Stop()
 			drain = t.C
 		} else {
 			var c2 context.CancelFunc
-			ctx, c2 = context.WithTimeout(ctx, r.opts.Duration)
+			ctx, c2 = context.WithTimeout(ctx, d)
 			defer c2()
 		}
 	}
 	r.resolveAll(ctx)
 	r.prepare(ctx)
 	defer r.resolving(ctx)()
-	for i := 0; i < r.opts.Users; i++ {
-		r.users[i] = r.newUser(i)
-	}
-	r.nUsers.Store(int32(r.opts.Users))
+	live := r.startUsers()
 	start := r.start
 	r.started.Store(start.UnixNano())
 
-	for _, u := range r.users[:r.opts.Users] {
-		go r.runUser(u)
-	}
 	var grow, ivTick <-chan time.Time
 	if r.rate && r.opts.MaxUsers > r.opts.Users {
 		t := time.NewTicker(100 * time.Millisecond)
@@ -287,8 +333,14 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		defer t.Stop()
 		ivTick = t.C
 	}
+	started, next := r.step(0)
+	live += started
+	pace := time.NewTimer(next)
+	defer pace.Stop()
 	done := ctx.Done()
-	for live := r.opts.Users; live > 0; {
+	// A closed-model shape may have no user running yet, or none for a
+	// while: only the end of the run ends the wait.
+	for live > 0 || (r.shaped && !r.rate && done != nil) {
 		select {
 		case <-r.exited:
 			live--
@@ -303,6 +355,10 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		case now := <-ivTick:
 			r.collect(ivStart, now)
 			ivStart = now
+		case <-pace.C:
+			started, next := r.step(time.Since(start))
+			live += started
+			pace.Reset(next - time.Since(start))
 		}
 	}
 	end := time.Now()
@@ -313,6 +369,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	if r.opts.OnInterval != nil {
 		r.collect(ivStart, end)
 	}
+	r.finishPace(end.Sub(start))
 	return r.result(start, end, outer, ctx), nil
 }
 
@@ -323,6 +380,26 @@ func (r *Runner) resolving(ctx context.Context) (stop func()) {
 	var wg sync.WaitGroup
 	wg.Go(func() { r.reresolve(ctx) })
 	return func() { cancel(); wg.Wait() }
+}
+
+// startUsers starts the run's first users: Users, or in the closed model
+// with stages as many as the shape's level at the start. It returns how
+// many started.
+func (r *Runner) startUsers() int {
+	n := r.opts.Users
+	if r.shaped && !r.rate {
+		n = min(max(r.shape.users(0), 0), len(r.users))
+		r.allowed.Store(int32(n))
+	}
+	for i := 0; i < n; i++ {
+		r.users[i] = r.newUser(i)
+	}
+	r.nUsers.Store(int32(n))
+	r.startPace()
+	for _, u := range r.users[:n] {
+		go r.runUser(u)
+	}
+	return n
 }
 
 // prepare sets what users need before the first one starts.
@@ -339,6 +416,8 @@ func (r *Runner) prepare(ctx context.Context) {
 	r.users = make([]*user, r.opts.MaxUsers)
 	r.exited = make(chan struct{}, r.opts.MaxUsers)
 	r.dialQ = make(chan dialJob, r.opts.MaxUsers)
+	gate := make(chan struct{})
+	r.gate.Store(&gate)
 	if r.opts.OnInterval != nil {
 		r.ivLat = newIntervals(r.highest)
 		if r.rate {
@@ -346,18 +425,20 @@ func (r *Runner) prepare(ctx context.Context) {
 		}
 	}
 	r.start = time.Now()
+	if dl, ok := ctx.Deadline(); ok {
+		r.deadline = max(dl.Sub(r.start), 1)
+	}
 }
-
-// ending reports whether the run is stopping: stopped, or its context
-// done (its duration passed) before Run's goroutine got to stop it. Failures
-// then are requests cut short, not counted. Not for the per-request path.
-func (r *Runner) ending() bool { return r.stopped.Load() || r.ctx.Err() != nil }
 
 // active returns the users started so far.
 func (r *Runner) active() []*user { return r.users[:r.nUsers.Load()] }
 
 func (r *Runner) runUser(u *user) {
-	defer func() { r.exited <- struct{}{} }()
+	r.running.Add(1)
+	defer func() {
+		r.running.Add(-1)
+		r.exited <- struct{}{}
+	}()
 	if r.rate {
 		u.runRate()
 		return
@@ -367,6 +448,9 @@ func (r *Runner) runUser(u *user) {
 
 // plannedAt is the intended send time of schedule index k, from the start.
 func (r *Runner) plannedAt(k int64) time.Duration {
+	if r.shaped {
+		return r.shape.sendTime(k)
+	}
 	return time.Duration(float64(k) * 1e9 / r.opts.Rate)
 }
 
@@ -404,6 +488,10 @@ func (r *Runner) collect(from, to time.Time) {
 	iv := Interval{Start: from, End: to, Latency: hdrhistogram.New(1, r.highest, 3)}
 	r.ivLat.next(r.shards.latencies(false), iv.Latency)
 	r.ivCnt.next(r.shards.sum(), &iv)
+	iv.Target = r.shape.mean(from.Sub(r.start), to.Sub(r.start))
+	if _, i := r.shape.at(to.Sub(r.start)); r.shaped {
+		iv.Stage = i + 1
+	}
 	iv.Latency.SetStartTimeMs(from.UnixMilli())
 	iv.Latency.SetEndTimeMs(to.UnixMilli())
 	if r.ivRaw != nil {
@@ -413,6 +501,21 @@ func (r *Runner) collect(from, to time.Time) {
 		iv.Uncorrected.SetEndTimeMs(to.UnixMilli())
 	}
 	r.opts.OnInterval(iv)
+}
+
+// ending reports whether the run is ending: its context is done (time up,
+// cancelled) or stop was called. A request that fails then was cut short by
+// the end and is not counted. The context is checked as well as stopped
+// because Run's goroutine calls stop only after it sees the context done:
+// in between, a dial under the expired context fails at once, and so does
+// every later one.
+func (r *Runner) ending() bool { return r.stopped.Load() || r.ctx.Err() != nil }
+
+// endedAt is ending for a request that failed at offset now: it also says
+// yes once the context's deadline has passed, as a dial sees it before the
+// context's timer has fired and cancelled it.
+func (r *Runner) endedAt(now time.Duration) bool {
+	return r.ending() || (r.deadline > 0 && now >= r.deadline)
 }
 
 // stop makes every user finish: in-flight requests fail at once and are
@@ -439,6 +542,12 @@ type Snapshot struct {
 	HTTPErrors   int64 // 4xx and 5xx responses
 	Bytes        int64
 	P50, P99     time.Duration // HdrHistogram's precision (0.1%)
+	// Target is the load's level now (users, or requests/s in the open
+	// model); Users the users running (not waiting); Stage the stage in
+	// force (1-based, 0 without stages) of Stages.
+	Target        float64
+	Users         int
+	Stage, Stages int
 }
 
 // Snapshot returns progress so far; it is safe to call while Run runs.
@@ -450,6 +559,12 @@ func (r *Runner) Snapshot() Snapshot {
 		return s
 	}
 	s.Elapsed = time.Since(time.Unix(0, ns))
+	var i int
+	s.Target, i = r.shape.at(s.Elapsed)
+	if r.shaped {
+		s.Stage, s.Stages = i+1, len(r.opts.Stages)
+	}
+	s.Users = int(r.running.Load())
 	t := r.shards.sum()
 	s.Transactions = t.transactions()
 	s.Failed = t.failed()

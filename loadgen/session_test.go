@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 // seen is one request as a raw server received it.
@@ -37,7 +39,7 @@ func newScriptServer(t testing.TB, respond func(r *http.Request) (head, body str
 	ss := &scriptServer{}
 	var connID int
 	var idMu sync.Mutex
-	ss.URL = rawServer(t, func(c net.Conn) {
+	ss.URL = testsupport.RawServer(t, func(c net.Conn) {
 		defer c.Close()
 		idMu.Lock()
 		connID++
@@ -51,6 +53,7 @@ func newScriptServer(t testing.TB, respond func(r *http.Request) (head, body str
 				return
 			}
 			_, _ = io.Copy(io.Discard, req.Body)
+			// What was consumed from raw so far, minus what br still buffers.
 			consumed := raw.Len() - br.Buffered()
 			ss.mu.Lock()
 			ss.reqs = append(ss.reqs, seen{id, string(raw.Bytes()[:consumed]), req})
@@ -72,6 +75,16 @@ func (ss *scriptServer) all() []seen {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	return append([]seen(nil), ss.reqs...)
+}
+
+// requests returns every request received, raw.
+func (ss *scriptServer) requests() []string {
+	all := ss.all()
+	out := make([]string, len(all))
+	for i, r := range all {
+		out[i] = r.raw
+	}
+	return out
 }
 
 func TestRequestIsSiegesByteForByte(t *testing.T) {
@@ -337,7 +350,7 @@ func TestProxyAbsoluteFormAndConnect(t *testing.T) {
 	defer origin.Close()
 	var mu sync.Mutex
 	var lines []string
-	proxyURL := rawServer(t, func(c net.Conn) {
+	proxyURL := testsupport.RawServer(t, func(c net.Conn) {
 		defer c.Close()
 		br := bufio.NewReader(c)
 		req, err := http.ReadRequest(br)

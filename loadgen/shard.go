@@ -23,9 +23,10 @@ type shard struct {
 	lat *counter // latency, µs (in the open model from the intended send time)
 	raw *counter // open model only: latency from the actual send
 
-	status [600]atomic.Int64 // by HTTP status code; [0]: codes outside 100..599
+	status [1000]atomic.Int64 // by HTTP status code (fasthttp takes any three digits)
 	errs   [numErrorClasses]atomic.Int64
 	bytes  atomic.Int64
+	sent   atomic.Int64 // the open model's scheduled requests sent (answered or failed)
 	// Exact latency sums and extremes (ns) of what lat holds in the closed
 	// model and raw in the open one (min 0: none yet).
 	sumLat, minLat, maxLat atomic.Int64
@@ -93,9 +94,9 @@ func latency(sum, lo, hi *atomic.Int64, d time.Duration) {
 
 // totals are the shards' counters added up.
 type totals struct {
-	status                    [600]int64
+	status                    [1000]int64
 	errs                      [numErrorClasses]int64
-	bytes                     int64
+	bytes, sent               int64
 	sumLat, minLat, maxLat    int64
 	sumCorr, minCorr, maxCorr int64
 }
@@ -118,10 +119,10 @@ func (t *totals) failed() int64 {
 	return n
 }
 
-// httpErrors counts 4xx and 5xx responses.
+// httpErrors counts responses with codes from 400 (4xx, 5xx and above).
 func (t *totals) httpErrors() int64 {
 	var n int64
-	for _, c := range t.status[400:600] {
+	for _, c := range t.status[400:] {
 		n += c
 	}
 	return n
@@ -147,6 +148,7 @@ func (ss *shards) sum() *totals {
 			t.errs[i] += s.errs[i].Load()
 		}
 		t.bytes += s.bytes.Load()
+		t.sent += s.sent.Load()
 		t.sumLat += s.sumLat.Load()
 		t.sumCorr += s.sumCorr.Load()
 		t.minLat = minSet(t.minLat, s.minLat.Load())

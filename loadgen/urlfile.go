@@ -2,6 +2,8 @@ package loadgen
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -50,10 +52,21 @@ func ParseURLFile(r io.Reader, name string, lookupEnv func(string) (string, bool
 	}
 	dir := filepath.Dir(name)
 	var out []Target
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
+	br := bufio.NewReaderSize(r, 64<<10)
+	var buf []byte
+	for n := 1; ; n++ {
+		raw, err := readLine(br, buf[:0])
+		buf = raw
+		if err == io.EOF {
+			break
+		}
+		if errors.Is(err, errLineTooLong) {
+			return nil, &LineError{name, n, err}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		line := strings.TrimSpace(string(raw))
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -75,13 +88,37 @@ func ParseURLFile(r io.Reader, name string, lookupEnv func(string) (string, bool
 		}
 		out = append(out, t)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: no URLs in file", name)
 	}
 	return out, nil
+}
+
+// MaxURLFileLine bounds a line of a URL file: room for a large inline
+// body ("URL POST data"); larger bodies belong in a file ("URL POST </file").
+const MaxURLFileLine = 16 << 20
+
+var errLineTooLong = errors.New("line longer than 16 MiB (loadgen's limit; put a large body in a file: URL POST </path/file)")
+
+// readLine appends the next line, without its line ending, to buf. It
+// returns io.EOF only when there is no line left.
+func readLine(br *bufio.Reader, buf []byte) ([]byte, error) {
+	for {
+		frag, err := br.ReadSlice('\n')
+		if len(buf)+len(frag) > MaxURLFileLine+1 {
+			return buf, errLineTooLong
+		}
+		buf = append(buf, frag...)
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF && len(buf) > 0:
+			return buf, nil
+		case err != nil:
+			return buf, err
+		}
+		return bytes.TrimSuffix(buf, []byte("\n")), nil
+	}
 }
 
 // Expand replaces $(NAME) and ${NAME} with values from lookup; \$ is a

@@ -153,3 +153,18 @@ func FuzzParseURLFile(f *testing.F) {
 		}
 	})
 }
+
+func TestURLFileLongLines(t *testing.T) {
+	// A 1 MB inline body is a line like any other.
+	body := strings.Repeat("a", 1<<20)
+	ts, err := ParseURLFile(strings.NewReader("# big\nhttp://h/ POST "+body+"\nhttp://h/x\n"), "urls.txt", nil)
+	if err != nil || len(ts) != 2 || string(ts[0].Body) != body || ts[1].URL != "http://h/x" {
+		t.Fatalf("1 MB line: %v, %d targets", err, len(ts))
+	}
+	// Past the limit: file, line and the limit.
+	_, err = ParseURLFile(strings.NewReader("http://h/\nhttp://h/ POST "+strings.Repeat("b", MaxURLFileLine)+"\n"), "urls.txt", nil)
+	var le *LineError
+	if !errors.As(err, &le) || le.Line != 2 || !strings.Contains(err.Error(), "urls.txt:2: line longer than 16 MiB") {
+		t.Fatalf("over the limit: %v", err)
+	}
+}

@@ -28,7 +28,11 @@ type user struct {
 	brOn  *conn
 	addr  *address // the address of the current exchange's connection (or dial), nil before
 
-	resp     *fasthttp.Response // from the pool during an iteration
+	resp     *fasthttp.Response // the head of the last response, from the pool during an iteration (its body is read by readBody)
+	body     []byte             // the start of the last body, when the parser wants it
+	bodyLen  int64              // the last body's length
+	parse    bool               // the last response is for the parser (2xx HTML)
+	fetch    bool               // a single request (Do): keep any body, up to MaxBody
 	more     *userMore          // for redirects and parsed assets, made when first needed
 	sess     session
 	onCookie func(key, value []byte) // onSetCookie, made once
@@ -39,10 +43,11 @@ type user struct {
 	// Rate mode: planned is the current scheduled request's intended time,
 	// -1 when none.
 	planned  time.Duration
-	sent     int64
 	lastSend time.Duration
 	maxLag   time.Duration
-	aborted  bool
+
+	aborted bool  // the end of the run cut the user's request short
+	cut     int64 // requests the end of the run cut short (0 or 1)
 }
 
 // userMore is what a user needs only to follow redirects and fetch parsed
@@ -85,8 +90,12 @@ func (u *user) run() {
 	case o.Internet:
 		next = func(int) int { return u.rng.IntN(n) }
 	default:
-		start := u.id * (n / o.Users)
-		if n/o.Users == 0 {
+		users := o.Users
+		if u.r.shaped && !u.r.rate {
+			users = o.MaxUsers // every slot of the shape
+		}
+		start := u.id * (n / users)
+		if n/users == 0 {
 			start = u.id % n
 		}
 		next = func(iter int) int { return (start + iter) % n }
@@ -96,10 +105,13 @@ func (u *user) run() {
 	}
 	expire := o.ExpireSession && !o.Internet && !o.Once
 	for iter := 0; limit == 0 || iter < limit; iter++ {
-		if u.r.stopped.Load() {
+		if u.r.ending() {
 			return
 		}
 		if iter > 0 && o.Delay > 0 && !u.pause() {
+			return
+		}
+		if u.r.shaped && int32(u.id) >= u.r.allowed.Load() && !u.park() {
 			return
 		}
 		i := next(iter)
@@ -199,9 +211,12 @@ func (u *user) visit(t *prepared) {
 			}
 		}
 	}
-	if o.Parser != nil && status >= 200 && status < 300 && looksHTML(u.resp.Header.ContentType()) {
+	if u.parse {
 		m := u.extras()
 		m.assets = o.Parser(m.assets[:0], u.pageHTML(), page)
+		if cap(u.body) > keepBodyBuffer {
+			u.body = nil // a large page's buffer is not kept between pages
+		}
 		for _, a := range m.assets {
 			au, err := url.Parse(a)
 			if err != nil || (au.Scheme != "http" && au.Scheme != "https") || au.Host == "" {
@@ -236,7 +251,7 @@ func (u *user) sendURL(method string, x *url.URL, body []byte, ctype string) (in
 	m := u.extras()
 	var at int
 	m.dyn, at = u.r.buildRequest(m.dyn[:0], method, x, body, ctype)
-	return u.send(h, m.dyn, at, x, nil, method == "HEAD", method, x.String())
+	return u.send(h, m.dyn, at, x, nil, method == "HEAD", method, x.Redacted())
 }
 
 // send sends one request with the user's session headers; a 401 that the
@@ -249,6 +264,10 @@ func (u *user) send(h *hostInfo, raw []byte, at int, x *url.URL, key *prepared, 
 	}
 	return status, ok
 }
+
+// keepBodyBuffer is the largest body buffer a user keeps between pages
+// (for the parser); larger pages get a buffer of their own, up to MaxBody.
+const keepBodyBuffer = 256 << 10
 
 func isRedirect(code int) bool {
 	return code == 301 || code == 302 || code == 303 || code == 307 || code == 308

@@ -25,6 +25,10 @@ type Alarm struct {
 	Diagnosis         string        `json:"diagnosis,omitempty"`
 	// Samples are the alarm's metric as polled during the run (see SetSamples).
 	Samples []AlarmSample `json:"samples,omitempty"`
+	// Capacity is the load in force when the alarm's first breaching
+	// datapoint began; absent when the alarm did not fire or its data did
+	// not date the datapoint.
+	Capacity *Capacity `json:"capacity,omitempty"`
 }
 
 // AlarmChange is one state transition.
@@ -49,6 +53,10 @@ func (a *Alarm) Text() string {
 	}
 	if a.Fired {
 		fmt.Fprintf(&b, "Verdict:\t\tALARM reached %.1f s after the load started\n", a.TimeToAlarm)
+		if c := a.Capacity; c != nil {
+			at, _ := time.Parse(time.RFC3339Nano, a.FiredAt)
+			fmt.Fprintf(&b, "Capacity:\t\tALARM at %s; %s\n", at.Local().Format("15:04:05"), c.text())
+		}
 	} else {
 		fmt.Fprintf(&b, "Verdict:\t\tthe alarm did not reach ALARM (state %s)\n", a.FinalState)
 		if a.Diagnosis != "" {

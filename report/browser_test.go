@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"context"
 	"image/png"
 	"math"
 	"os"
@@ -37,21 +36,10 @@ func TestRunPageInBrowser(t *testing.T) {
 	o := options(4, 1500*time.Millisecond)
 	o.Rate = 1500
 	o.Interval = 200 * time.Millisecond
-	rec := &IntervalRecorder{}
-	o.OnInterval = rec.Add
-	r, err := loadgen.New([]loadgen.Target{{Method: "GET", URL: base + "/"}, {Method: "GET", URL: base + "/slow"}, {Method: "GET", URL: base + "/missing"}}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := r.Run(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, intervals := runRecorded(t, []loadgen.Target{{Method: "GET", URL: base + "/"}, {Method: "GET", URL: base + "/slow"}, {Method: "GET", URL: base + "/missing"}}, o)
 	rp := New(res, "test", 3)
 	rp.Target = base + "/"
-	p := &Page{Report: rp, Intervals: rec.Intervals(), Latency: res.Latency, Uncorrected: res.LatencyUncorrected, Command: []string{"--rate", "1500", base + "/"}}
+	p := &Page{Report: rp, Intervals: intervals, Latency: res.Latency, Uncorrected: res.LatencyUncorrected, Command: []string{"--rate", "1500", base + "/"}}
 	var sum int64
 	for _, iv := range p.Intervals {
 		sum += iv.Transactions

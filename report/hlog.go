@@ -90,6 +90,7 @@ type hlogTotals struct {
 	Failed       int64            `json:"failed"`
 	HTTPErrors   int64            `json:"http_errors"`
 	Bytes        int64            `json:"bytes"`
+	InFlight     int64            `json:"in_flight_at_end,omitempty"`
 	SumLatencyUs int64            `json:"sum_latency_us"`
 	ShortestUs   int64            `json:"shortest_us"`
 	LongestUs    int64            `json:"longest_us"`
@@ -111,7 +112,7 @@ func (t *hlogTotals) check() error {
 	var status, errs int64
 	for code, n := range t.Status {
 		c, err := strconv.Atoi(code)
-		if err != nil || c < 0 || c > 599 || n < 0 {
+		if err != nil || c < 0 || c > 999 || n < 0 {
 			return fmt.Errorf("bad status count %q: %d", code, n)
 		}
 		status += n
@@ -141,7 +142,7 @@ func (t *hlogTotals) check() error {
 func (hw *HlogWriter) WriteTotals(res *loadgen.Result) error {
 	t := hlogTotals{
 		Users: res.Users, Transactions: res.Transactions, Successful: res.Successful, Failed: res.Failed,
-		HTTPErrors: res.HTTPErrors, Bytes: res.Bytes, SumLatencyUs: res.SumLatency.Microseconds(),
+		HTTPErrors: res.HTTPErrors, Bytes: res.Bytes, InFlight: res.InFlight, SumLatencyUs: res.SumLatency.Microseconds(),
 		ShortestUs: res.Shortest.Microseconds(), LongestUs: res.Longest.Microseconds(),
 		Status: map[string]int64{}, Errors: map[string]int64{},
 	}

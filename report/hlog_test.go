@@ -39,6 +39,31 @@ func server(t *testing.T) string {
 	return "http://" + ln.Addr().String()
 }
 
+// runEngine runs the engine on targets with o, for 30 s at the most.
+func runEngine(t *testing.T, targets []loadgen.Target, o loadgen.Options) *loadgen.Result {
+	t.Helper()
+	r, err := loadgen.New(targets, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// runRecorded is runEngine with the intervals recorded as --html does.
+func runRecorded(t *testing.T, targets []loadgen.Target, o loadgen.Options) (*loadgen.Result, []IntervalStats) {
+	t.Helper()
+	rec := &IntervalRecorder{}
+	o.OnInterval = rec.Add
+	res := runEngine(t, targets, o)
+	return res, rec.Intervals()
+}
+
 // runWithLog runs the engine with OnInterval writing an interval log.
 func runWithLog(t *testing.T, targets []loadgen.Target, o loadgen.Options) (*loadgen.Result, []byte) {
 	t.Helper()
@@ -56,16 +81,7 @@ func runWithLog(t *testing.T, targets []loadgen.Target, o loadgen.Options) (*loa
 			werr = hw.WriteInterval(iv)
 		}
 	}
-	r, err := loadgen.New(targets, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := r.Run(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runEngine(t, targets, o)
 	if werr == nil && hw != nil {
 		werr = hw.WriteTotals(res)
 	}
@@ -243,14 +259,7 @@ func TestReportRateFields(t *testing.T) {
 	o.Reps = 20
 	o.Rate = 100000 // far more than one user can do: the schedule falls behind
 	o.OnInterval = nil
-	r, err := loadgen.New([]loadgen.Target{{Method: "GET", URL: base + "/slow"}}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := r.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runEngine(t, []loadgen.Target{{Method: "GET", URL: base + "/slow"}}, o)
 	rp := New(res, "test", 1)
 	js, err := json.Marshal(rp)
 	if err != nil {
@@ -288,6 +297,7 @@ func FuzzReadHlog(f *testing.F) {
 	f.Add("0.000,1.000,1.234," + string(payload) + "\n#[loadgen-interval: start=0.000 length=1.000 transactions=1 failed=0 http_errors=0]\n")
 	f.Add("\"StartTimestamp\",\"Interval_Length\"\n# comment\n1,2,3,HISTFAAAA\n")
 	f.Add("Tag=,1,2,3,x\n")
+	f.Add("0.000,1.000,1.234," + string(payload) + "\n#[loadgen-interval: start=0.000 length=1.000 transactions=3 failed=0 http_errors=0 target=12.5 stage=2]\n")
 	f.Add("#[StartTime: 99999999999999999999]\n")
 	f.Add("0.000,1.000,1.234," + string(payload) + "\n#[loadgen-totals: {\"transactions\":3,\"status\":{\"200\":2,\"503\":1},\"shortest_us\":900,\"longest_us\":1200,\"sum_latency_us\":3000}]\n")
 	f.Add("0.000,1.000,1.234," + string(payload) + "\n#[loadgen-totals: {\"transactions\":3,\"status\":{\"200\":2}}]\n")

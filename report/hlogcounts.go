@@ -12,10 +12,13 @@ import (
 // countsPrefix starts the comment line that follows each interval of a
 // loadgen log with the interval's counters, which a histogram does not
 // hold: "#[loadgen-interval: start=S length=L transactions=T failed=F
-// http_errors=E]", times in seconds as on interval lines. HdrHistogram's
-// tools skip it as a comment; ReadHlog reads it into Hlog.Counts, so the
-// HTML report can draw errors per second from logs. Unknown keys are
-// ignored, so keys can be added.
+// http_errors=E target=X stage=N]", times in seconds as on interval lines;
+// X is the load's level (users, or requests/s in the open model; the mean
+// over the interval on a ramp) and N the stage of --stages in force at the
+// interval's end (0 without stages), so the load's shape is on the log's
+// time axis. HdrHistogram's tools skip it as a comment; ReadHlog reads it
+// into Hlog.Counts, so the HTML report can draw errors per second and the
+// level from logs. Unknown keys are ignored, so keys can be added.
 const countsPrefix = "#[loadgen-interval: "
 
 // HlogCounts are one interval's counters from a loadgen log, on absolute
@@ -23,14 +26,19 @@ const countsPrefix = "#[loadgen-interval: "
 type HlogCounts struct {
 	Start, End                       time.Time
 	Transactions, Failed, HTTPErrors int64
+	// Target and Stage are the load's level and stage (HasTarget: logs
+	// written before they were added have none).
+	Target    float64
+	Stage     int
+	HasTarget bool
 }
 
 // counts writes the interval's counters line.
 func (hw *HlogWriter) counts(iv loadgen.Interval) {
 	from := max(iv.Start.Sub(hw.base).Seconds(), 0)
 	length := max(iv.End.Sub(iv.Start).Seconds(), 0)
-	fmt.Fprintf(hw.w, "%sstart=%.3f length=%.3f transactions=%d failed=%d http_errors=%d]\n",
-		countsPrefix, from, length, iv.Transactions, iv.Failed, iv.HTTPErrors)
+	fmt.Fprintf(hw.w, "%sstart=%.3f length=%.3f transactions=%d failed=%d http_errors=%d target=%s stage=%d]\n",
+		countsPrefix, from, length, iv.Transactions, iv.Failed, iv.HTTPErrors, strconv.FormatFloat(iv.Target, 'f', -1, 64), iv.Stage)
 }
 
 // parseCounts reads the body of a counters line; base is the log's
@@ -63,6 +71,19 @@ func parseCounts(s string, base float64) (HlogCounts, error) {
 			c.Failed, err = parseCount(v)
 		case "http_errors":
 			c.HTTPErrors, err = parseCount(v)
+		case "target":
+			c.Target, err = strconv.ParseFloat(v, 64)
+			if err == nil && (!finite(c.Target) || c.Target < 0 || c.Target > 1e11) {
+				err = fmt.Errorf("out of range")
+			}
+			c.HasTarget = err == nil
+		case "stage":
+			var n int64
+			n, err = parseCount(v)
+			if err == nil && n > 1<<20 {
+				err = fmt.Errorf("out of range")
+			}
+			c.Stage = int(n)
 		}
 		if err != nil {
 			return c, fmt.Errorf("%s=%q: %w", k, v, err)

@@ -49,6 +49,7 @@ var pageTemplate = template.Must(template.New("report.html.tmpl").Funcs(template
 		return strconv.FormatFloat(100*float64(n)/math.Max(1, float64(total)), 'f', 2, 64)
 	},
 	"clock": clockUTC,
+	"level": level,
 }).ParseFS(assets, "assets/report.html.tmpl"))
 
 // view is what the template renders: the page's facts, formatted, and the
@@ -114,6 +115,7 @@ func (p *Page) view() (*view, error) {
 		Charts: map[string]bool{
 			"throughput": data.Series != nil, "errors": data.Series != nil && data.Series.HasErrors,
 			"latency": data.Series != nil, "distribution": data.Dist != nil, "alarm": data.Alarm != nil && len(data.Alarm.T) > 0,
+			"load": data.Series != nil && data.Series.Target != nil && data.LevelUnit == "users",
 		},
 		Data:         template.JS(blob),
 		UPlotVersion: UPlotVersion,
@@ -190,6 +192,9 @@ type verdictView struct {
 	Fired   bool
 	Summary string
 	Changes []AlarmChange
+	// Capacity is the load in force when the first breaching datapoint
+	// began, in words (empty when unknown).
+	Capacity string
 }
 
 func verdictOf(rp *Report) *verdictView {
@@ -198,6 +203,9 @@ func verdictOf(rp *Report) *verdictView {
 		return nil
 	}
 	v := &verdictView{Alarm: a, Fired: a.Fired, Changes: a.Changes}
+	if a.Fired && a.Capacity != nil {
+		v.Capacity = upperFirst(a.Capacity.text()) + "."
+	}
 	cond := fmt.Sprintf("%s %s", comparisonSymbol(a.Comparison), formatFloat(a.Threshold))
 	if a.Fired {
 		v.Summary = fmt.Sprintf("Alarm %s reached ALARM %s s after the load started (%s for %d of %d datapoints of %d s).",
@@ -236,4 +244,12 @@ func ThresholdRows(rp *Report) []ThresholdRow {
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// upperFirst capitalises a sentence's first letter.
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

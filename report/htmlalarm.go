@@ -11,7 +11,9 @@ func alarmOf(a *Alarm) *alarmData {
 	if a == nil {
 		return nil
 	}
-	d := &alarmData{Name: a.Name, Threshold: a.Threshold, Cmp: comparisonSymbol(a.Comparison), Period: a.Period}
+	// T and V are never null: the page reads their length (an alarm whose
+	// metric could not be sampled has none).
+	d := &alarmData{Name: a.Name, Threshold: a.Threshold, Cmp: comparisonSymbol(a.Comparison), Period: a.Period, T: []num{}, V: []num{}}
 	for _, s := range a.Samples {
 		if t, err := time.Parse(time.RFC3339Nano, s.Time); err == nil {
 			d.T = append(d.T, unix(t))

@@ -12,12 +12,15 @@ import (
 // pageData is the JSON the page's script draws from. Series are columns
 // (uPlot's data layout); times are Unix seconds, latencies milliseconds.
 type pageData struct {
-	Start      num         `json:"start"`
-	End        num         `json:"end"`
-	TargetRate float64     `json:"target_rate,omitempty"`
-	Series     *seriesData `json:"series"`
-	Dist       *distData   `json:"dist"`
-	Alarm      *alarmData  `json:"alarm"`
+	Start      num     `json:"start"`
+	End        num     `json:"end"`
+	TargetRate float64 `json:"target_rate,omitempty"`
+	// LevelUnit says what Series.Target counts, when the run had a load
+	// shape: "users" or "req/s".
+	LevelUnit string      `json:"level_unit,omitempty"`
+	Series    *seriesData `json:"series"`
+	Dist      *distData   `json:"dist"`
+	Alarm     *alarmData  `json:"alarm"`
 }
 
 type seriesData struct {
@@ -37,6 +40,7 @@ type seriesData struct {
 	U90       []num   `json:"u90,omitempty"`
 	U99       []num   `json:"u99,omitempty"`
 	UMax      []num   `json:"umax,omitempty"`
+	Target    []num   `json:"target,omitempty"` // the load's level (--stages)
 }
 
 // distData is the percentile plot: X is 1/(1-p) (HdrHistogram's plotter's
@@ -92,6 +96,11 @@ func (p *Page) data() *pageData {
 		maxPoints = 3000
 	}
 	d.Series = seriesOf(p.Intervals, maxPoints)
+	if d.Series != nil && len(rp.Stages) > 0 && d.Series.Target != nil {
+		d.LevelUnit = rp.Stages[0].Unit
+	} else if d.Series != nil {
+		d.Series.Target = nil // a flat level says nothing the rate rule does not
+	}
 	d.Dist = distOf(p.Latency, p.Uncorrected, rp)
 	d.Alarm = alarmOf(rp.Alarm)
 	return d
@@ -110,10 +119,11 @@ func seriesOf(ivs []IntervalStats, maxPoints int) *seriesData {
 	}
 	k := (len(ivs) + maxPoints - 1) / maxPoints
 	s := &seriesData{Intervals: len(ivs), Merged: k, HasErrors: true}
-	raw := false
+	raw, level := false, true
 	for _, iv := range ivs {
 		s.HasErrors = s.HasErrors && iv.HasErrors
 		raw = raw || iv.Uncorrected != nil
+		level = level && iv.HasTarget
 	}
 	var steps []float64
 	for i := 0; i < len(ivs); i += k {
@@ -130,6 +140,9 @@ func seriesOf(ivs []IntervalStats, maxPoints int) *seriesData {
 		s.Failed = append(s.Failed, perSec(m.Failed))
 		s.HTTPErr = append(s.HTTPErr, perSec(m.HTTPErrors))
 		appendQ(&s.P50, &s.P90, &s.P99, &s.Max, m.Latency)
+		if level {
+			s.Target = append(s.Target, num(round(m.Target, 2)))
+		}
 		if raw {
 			u := Quantiles{}
 			if m.Uncorrected != nil {
@@ -159,9 +172,13 @@ func appendQ(p50, p90, p99, pmax *[]num, q Quantiles) {
 // mergeStats adds consecutive intervals: counts and lengths add up,
 // percentiles take the highest (a merged point never hides a spike).
 func mergeStats(ivs []IntervalStats) IntervalStats {
-	m := IntervalStats{Start: ivs[0].Start, HasErrors: true}
+	m := IntervalStats{Start: ivs[0].Start, HasErrors: true, HasTarget: true}
 	var u *Quantiles
+	var levelSecs float64 // the level's mean weighs each interval by its length
 	for _, iv := range ivs {
+		levelSecs += iv.Target * iv.Seconds
+		m.HasTarget = m.HasTarget && iv.HasTarget
+		m.Stage = iv.Stage
 		m.Seconds += iv.Seconds
 		m.Transactions += iv.Transactions
 		m.Failed += iv.Failed
@@ -176,6 +193,11 @@ func mergeStats(ivs []IntervalStats) IntervalStats {
 		}
 	}
 	m.Uncorrected = u
+	if m.Seconds > 0 {
+		m.Target = levelSecs / m.Seconds
+	} else {
+		m.Target = ivs[0].Target
+	}
 	return m
 }
 

@@ -27,6 +27,12 @@ type IntervalStats struct {
 	// latency from the actual send.
 	Latency     Quantiles
 	Uncorrected *Quantiles
+	// Target is the load's level over the interval (users, or requests/s
+	// in the open model; its mean on a ramp) and Stage the stage of
+	// --stages in force at its end, when HasTarget.
+	Target    float64
+	Stage     int
+	HasTarget bool
 }
 
 // Quantiles are the latency percentiles of one interval, in milliseconds.
@@ -61,6 +67,7 @@ func (r *IntervalRecorder) Add(iv loadgen.Interval) {
 	s := IntervalStats{
 		Start: iv.Start, Seconds: iv.End.Sub(iv.Start).Seconds(),
 		Transactions: iv.Transactions, Failed: iv.Failed, HTTPErrors: iv.HTTPErrors, HasErrors: true,
+		Target: iv.Target, Stage: iv.Stage, HasTarget: true,
 		Latency: QuantilesOf(iv.Latency),
 	}
 	if iv.Uncorrected != nil {
@@ -120,6 +127,7 @@ func HlogIntervals(logs []*Hlog, window time.Duration) []IntervalStats {
 		raw = windowQuantiles(uncorrected, start, window, acc)
 	}
 	counts, exact := windowCounts(logs, start, window)
+	targets, haveTargets := windowTargets(logs, start, window)
 	keys := make([]int64, 0, len(lat))
 	for k := range lat {
 		keys = append(keys, k)
@@ -135,6 +143,7 @@ func HlogIntervals(logs []*Hlog, window time.Duration) []IntervalStats {
 			c := counts[k]
 			s.Transactions, s.Failed, s.HTTPErrors, s.HasErrors = c.Transactions, c.Failed, c.HTTPErrors, true
 		}
+		s.Target, s.HasTarget = targets[k], haveTargets
 		out = append(out, s)
 	}
 	return out

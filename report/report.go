@@ -53,6 +53,12 @@ type Report struct {
 	// Addresses is what each address of the target hosts served, by
 	// ip:port (absent in merged reports).
 	Addresses map[string]Address `json:"addresses,omitempty"`
+	// InFlightAtEnd is the number of requests the end of the run cut short:
+	// they are in no other count.
+	InFlightAtEnd int64 `json:"in_flight_at_end"`
+	// NothingSucceeded is true when no request got a successful response
+	// (every one failed, or was an HTTP error, or none completed in time).
+	NothingSucceeded bool `json:"nothing_succeeded"`
 
 	Alarm *Alarm   `json:"alarm,omitempty"`
 	Notes []string `json:"notes,omitempty"`
@@ -66,6 +72,11 @@ type Report struct {
 	LatencyMsUncorrected *Latency `json:"latency_ms_uncorrected,omitempty"`
 	// Merged is set by `loadgen merge`: where the figures came from.
 	Merged *Merged `json:"merged,omitempty"`
+	// Stages has a row per stage of the load shape (--stages) that the run
+	// reached; absent without stages.
+	Stages []Stage `json:"stages,omitempty"`
+	// Fleet is set by `loadgen fleet`: its shards and whether it is complete.
+	Fleet *Fleet `json:"fleet,omitempty"`
 	// Thresholds are the --fail-on expressions decided on this report.
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 }
@@ -124,6 +135,12 @@ func New(res *loadgen.Result, version string, targets int) *Report {
 		Status:                 map[string]int64{},
 		Errors:                 res.Errors,
 		ErrorSamples:           res.ErrorSamples,
+		InFlightAtEnd:          res.InFlight,
+	}
+	if res.Successful == 0 {
+		rp.NothingSucceeded = true
+		rp.Notes = append(rp.Notes, fmt.Sprintf("Nothing succeeded: no request got a successful response (%d failed, %d HTTP errors, %d in flight at the end)",
+			res.Failed, res.HTTPErrors, res.InFlight))
 	}
 	if res.Transactions+res.Failed > 0 {
 		rp.Availability = round(100*float64(res.Transactions)/float64(res.Transactions+res.Failed), 2)
@@ -150,6 +167,7 @@ func New(res *loadgen.Result, version string, targets int) *Report {
 		rp.Rate = &Rate{Target: rr.Target, Achieved: round(rr.Achieved, 2), Corrected: true, Scheduled: rr.Scheduled, Sent: rr.Sent,
 			MaxLagMs: ms(rr.MaxLag), Users: rr.Users, MaxUsers: rr.MaxUsers, Short: rr.Short()}
 	}
+	rp.Stages = stageRows(res)
 	for code, n := range res.Status {
 		rp.Status[strconv.Itoa(code)] = n
 		rp.StatusClasses[fmt.Sprintf("%dxx", code/100)] += n

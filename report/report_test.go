@@ -134,3 +134,46 @@ func TestPortsErrorsSayWhy(t *testing.T) {
 		t.Fatalf("notes without ports errors: %v", rp.Notes)
 	}
 }
+
+func TestInFlightAndNothingSucceeded(t *testing.T) {
+	res := sampleResult()
+	res.InFlight = 3
+	rp := New(res, "test", 1)
+	var text, js bytes.Buffer
+	if err := rp.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if err := rp.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "In flight at end:\t           3   (cut short by the end of the run, not counted)") ||
+		strings.Contains(text.String(), "othing succeeded") {
+		t.Errorf("text:\n%s", text.String())
+	}
+	if !strings.Contains(js.String(), `"in_flight_at_end": 3`) || !strings.Contains(js.String(), `"nothing_succeeded": false`) {
+		t.Errorf("json:\n%s", js.String())
+	}
+
+	// Every request failed (DNS, refused, no answer within the time): the
+	// report says so plainly, in the text and in the JSON.
+	res = &loadgen.Result{Users: 2, Failed: 40, InFlight: 2, Status: map[int]int64{},
+		Errors: map[string]int64{"dns": 40}, ErrorSamples: map[string]string{"dns": "GET http://nx.invalid/: no such host"}, Reason: "duration"}
+	for _, c := range []struct {
+		res  *loadgen.Result
+		want string
+	}{
+		{res, "Nothing succeeded: no request got a successful response (40 failed, 0 HTTP errors, 2 in flight at the end)"},
+		{&loadgen.Result{Users: 1, Transactions: 5, HTTPErrors: 5, Status: map[int]int64{503: 5}, Errors: map[string]int64{}},
+			"Nothing succeeded: no request got a successful response (0 failed, 5 HTTP errors, 0 in flight at the end)"},
+	} {
+		rp = New(c.res, "test", 1)
+		text.Reset()
+		js.Reset()
+		_ = rp.WriteText(&text)
+		_ = rp.WriteJSON(&js)
+		if !rp.NothingSucceeded || !strings.Contains(text.String(), "Note: "+c.want) || !strings.Contains(js.String(), `"nothing_succeeded": true`) ||
+			!strings.Contains(js.String(), c.want) {
+			t.Errorf("text:\n%s\njson:\n%s", text.String(), js.String())
+		}
+	}
+}

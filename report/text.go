@@ -58,14 +58,9 @@ func (rp *Report) WriteText(w io.Writer) error {
 			f("  first %s:\t%s\n", k, s)
 		}
 	}
-	for _, addr := range sortedKeys(rp.Addresses) {
-		a := rp.Addresses[addr]
-		f("Address %s:\t%d requests, %d errors", addr, a.Requests, a.Errors)
-		if host, _, err := net.SplitHostPort(addr); err != nil || host != a.Host {
-			f(" (%s)", a.Host)
-		}
-		f("\n")
-	}
+	b.WriteString(rp.addressesText())
+	f("In flight at end:\t%12d   (cut short by the end of the run, not counted)\n", rp.InFlightAtEnd)
+	b.WriteString(rp.stagesText())
 	if rp.Alarm != nil {
 		b.WriteString(rp.Alarm.Text())
 	}
@@ -76,11 +71,22 @@ func (rp *Report) WriteText(w io.Writer) error {
 		}
 		f("Merged:\t\t\t%d logs, %d intervals, on absolute time; %s\n", len(m.Sources), m.Intervals, exact)
 		if len(m.Timeline) > 0 {
-			f("  %8s %10s %12s %10s %10s %10s\n", "t (s)", "count", "rate/s", "p50 ms", "p99 ms", "max ms")
+			f("  %8s %10s %12s %10s %10s %10s", "t (s)", "count", "rate/s", "p50 ms", "p99 ms", "max ms")
+			if m.Timeline[0].Target != nil {
+				f(" %10s", "target")
+			}
+			f("\n")
 			for _, p := range m.Timeline {
-				f("  %8.1f %10d %12.1f %10.2f %10.2f %10.2f\n", p.OffsetS, p.Count, p.Rate, p.P50, p.P99, p.Max)
+				f("  %8.1f %10d %12.1f %10.2f %10.2f %10.2f", p.OffsetS, p.Count, p.Rate, p.P50, p.P99, p.Max)
+				if p.Target != nil {
+					f(" %10.1f", *p.Target)
+				}
+				f("\n")
 			}
 		}
+	}
+	if rp.Fleet != nil {
+		b.WriteString(rp.Fleet.Text())
 	}
 	for _, n := range rp.Notes {
 		f("Note: %s\n", n)
@@ -90,6 +96,20 @@ func (rp *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// addressesText is one line per address of the target hosts.
+func (rp *Report) addressesText() string {
+	var b strings.Builder
+	for _, addr := range sortedKeys(rp.Addresses) {
+		a := rp.Addresses[addr]
+		fmt.Fprintf(&b, "Address %s:\t%d requests, %d errors", addr, a.Requests, a.Errors)
+		if host, _, err := net.SplitHostPort(addr); err != nil || host != a.Host {
+			fmt.Fprintf(&b, " (%s)", a.Host)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 func joinCounts(m map[string]int64, keys []string, empty string) string {

@@ -14,7 +14,8 @@ func TestParseHistoryItem(t *testing.T) {
 	data := `{"version":"1.0","oldState":{"stateValue":"OK","stateReason":"Threshold Crossed: no datapoints were received"},` +
 		`"newState":{"stateValue":"ALARM","stateReason":"Threshold Crossed: 1 out of the last 1 datapoints [70.9] was greater than the threshold (50.0)","stateReasonData":{"threshold":50.0}}}`
 	got, ok := ParseHistoryItem(data, "Alarm updated from OK to ALARM")
-	want := StateChange{From: "OK", To: "ALARM", Reason: "Threshold Crossed: 1 out of the last 1 datapoints [70.9] was greater than the threshold (50.0)"}
+	want := StateChange{From: "OK", To: "ALARM", Reason: "Threshold Crossed: 1 out of the last 1 datapoints [70.9] was greater than the threshold (50.0)",
+		ReasonData: `{"threshold":50.0}`}
 	if !ok || got != want {
 		t.Fatalf("ParseHistoryItem(json) = %+v, %v; want %+v", got, ok, want)
 	}

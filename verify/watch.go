@@ -146,6 +146,8 @@ type StateChange struct {
 	Time     time.Time
 	From, To string
 	Reason   string
+	// ReasonData is the new state's StateReasonData (JSON), when known.
+	ReasonData string
 }
 
 // Verdict is what the watch found.
@@ -159,6 +161,11 @@ type Verdict struct {
 	FiredAt time.Time
 	// TimeToAlarm is FiredAt - Since, not below zero.
 	TimeToAlarm time.Duration
+	// Breach dates the datapoints that made the alarm fire: when the period
+	// of the first breaching one began (from the ALARM transition's
+	// StateReasonData, see ParseBreach), so that the load in force then can
+	// be looked up. Zero when the alarm's data does not say.
+	Breach Breach
 	// Changes are the transitions seen, from history and polls,
 	// deduplicated, oldest first.
 	Changes []StateChange
@@ -408,10 +415,11 @@ func (w *watcher) pollState(ctx context.Context) error {
 			if at.Before(w.opts.Since) {
 				w.notice(fmt.Sprintf("already in ALARM before the load started (since %s)", at.Format(time.RFC3339)))
 			}
-			w.markFired(at)
+			w.markFired(at, aws.ToString(a.StateReasonData))
 		}
 	case state != w.lastState:
-		w.addChange(StateChange{Time: transitionTime(*a, now), From: w.lastState, To: state, Reason: aws.ToString(a.StateReason)}, true)
+		w.addChange(StateChange{Time: transitionTime(*a, now), From: w.lastState, To: state, Reason: aws.ToString(a.StateReason),
+			ReasonData: aws.ToString(a.StateReasonData)}, true)
 	}
 	w.lastState = state
 	return nil
@@ -524,23 +532,34 @@ func absDuration(d time.Duration) time.Duration {
 func (w *watcher) updateFired() {
 	for _, c := range w.v.Changes {
 		if c.To == StateAlarm && !c.Time.Before(w.opts.Since) {
-			w.markFired(c.Time)
+			w.markFired(c.Time, c.ReasonData)
 			break
 		}
 	}
 	if w.lastState == StateAlarm && !w.v.Fired {
-		w.markFired(transitionTime(w.alarm, w.opts.Now()))
+		w.markFired(transitionTime(w.alarm, w.opts.Now()), aws.ToString(w.alarm.StateReasonData))
 	}
 }
 
-// markFired records ALARM at t, keeping the earliest time seen.
-func (w *watcher) markFired(t time.Time) {
+// markFired records ALARM at t, keeping the earliest time seen, and when
+// its datapoints breached (from data, the transition's StateReasonData).
+// The same transition seen again (by a poll and in history) fills in the
+// breach if the first sighting lacked it.
+func (w *watcher) markFired(t time.Time, data string) {
+	b, ok := ParseBreach(data, w.v.Comparison, w.v.Threshold, w.v.TreatMissingData, time.Duration(w.v.Period)*time.Second)
+	same := w.v.Fired && absDuration(t.Sub(w.v.FiredAt)) <= changeTolerance
+	if same && ok && w.v.Breach.Start.IsZero() {
+		w.v.Breach = b
+	}
 	if w.v.Fired && !t.Before(w.v.FiredAt) {
 		return
 	}
 	w.v.Fired = true
 	w.v.FiredAt = t
 	w.v.TimeToAlarm = max(t.Sub(w.opts.Since), 0)
+	if ok || !same {
+		w.v.Breach = b
+	}
 }
 
 // historyData is the JSON in AlarmHistoryItem.HistoryData.
@@ -550,8 +569,9 @@ type historyData struct {
 		StateReason string `json:"stateReason"`
 	} `json:"oldState"`
 	NewState struct {
-		StateValue  string `json:"stateValue"`
-		StateReason string `json:"stateReason"`
+		StateValue      string          `json:"stateValue"`
+		StateReason     string          `json:"stateReason"`
+		StateReasonData json.RawMessage `json:"stateReasonData"`
 	} `json:"newState"`
 }
 
@@ -560,11 +580,16 @@ var summaryRE = regexp.MustCompile(`from ([A-Za-z_]+) to ([A-Za-z_]+)`)
 // ParseHistoryItem reads a StateUpdate history item: the HistoryData JSON
 // (oldState/newState stateValue and stateReason), falling back to the
 // summary "Alarm updated from OK to ALARM". It reports false when neither
-// names the new state. Time is left zero.
+// names the new state. Time is left zero; ReasonData is the new state's
+// stateReasonData object.
 func ParseHistoryItem(data, summary string) (StateChange, bool) {
 	var hd historyData
 	if data != "" && json.Unmarshal([]byte(data), &hd) == nil && hd.NewState.StateValue != "" {
-		return StateChange{From: hd.OldState.StateValue, To: hd.NewState.StateValue, Reason: hd.NewState.StateReason}, true
+		ch := StateChange{From: hd.OldState.StateValue, To: hd.NewState.StateValue, Reason: hd.NewState.StateReason}
+		if raw := strings.TrimSpace(string(hd.NewState.StateReasonData)); strings.HasPrefix(raw, "{") {
+			ch.ReasonData = raw
+		}
+		return ch, true
 	}
 	if m := summaryRE.FindStringSubmatch(summary); m != nil {
 		return StateChange{From: m[1], To: m[2]}, true

@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/loadgen/loadgen/internal/weburl"
 )
 
 // app holds what a command invocation reads and writes, so tests can run
@@ -46,7 +48,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if errors.As(err, &q) {
 		return q.code
 	}
-	fmt.Fprintf(stderr, "loadgen: %v\n", err)
+	if ctx.Err() != nil {
+		// Ctrl+C: whatever was under way failed because of it.
+		fmt.Fprintln(stderr, "loadgen: interrupted")
+		return exitInterrupted
+	}
+	fmt.Fprintf(stderr, "loadgen: %s\n", weburl.RedactText(err.Error()))
 	return codeOf(err)
 }
 
@@ -99,7 +106,7 @@ error or bad URL file; 3 the run could not start; 130 Ctrl+C.`,
 // subcommands lists the commands besides the load run; each file adds its own.
 func (a *app) subcommands() []*cobra.Command {
 	return []*cobra.Command{a.versionCommand(), a.crawlCommand(), a.urlCommand(), a.alarmCommand(), a.demoCommand(), a.demoSiteCommand(),
-		a.mergeCommand(), a.compareCommand(), a.reportCommand(), a.checkCommand()}
+		a.mergeCommand(), a.fleetCommand(), a.compareCommand(), a.reportCommand(), a.checkCommand()}
 }
 
 func (a *app) versionCommand() *cobra.Command {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -23,17 +24,20 @@ type awsFlags struct {
 	region      string
 	profile     string
 	endpointURL string
+	timeout     time.Duration
+	log         io.Writer // the SDK's warnings, with -v; nil discards them
 }
 
 func (f *awsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
 	fs.StringVar(&f.profile, "profile", "", "AWS profile (default: AWS_PROFILE)")
 	fs.StringVar(&f.endpointURL, "endpoint-url", "", "send AWS API calls here (like the AWS CLI's --endpoint-url; AWS_ENDPOINT_URL works too)")
+	fs.DurationVar(&f.timeout, "aws-timeout", awscfg.DefaultTimeout, "give up on AWS after this long: each start-up step (finding the stack's URL, the alarm) and each call")
 }
 
 // config loads the SDK configuration; failures are setup errors (exit 3).
 func (f *awsFlags) config(ctx context.Context) (aws.Config, error) {
-	cfg, err := awscfg.Load(ctx, awscfg.Options{Region: f.region, Profile: f.profile, EndpointURL: f.endpointURL})
+	cfg, err := awscfg.Load(ctx, awscfg.Options{Region: f.region, Profile: f.profile, EndpointURL: f.endpointURL, Timeout: f.timeout, Log: f.log})
 	if err != nil {
 		return aws.Config{}, setupErr(err)
 	}
@@ -85,7 +89,12 @@ func resolveURL(ctx context.Context, af *awsFlags, stacks []string) (stackurl.Re
 	if err != nil {
 		return stackurl.Resolved{}, err
 	}
-	res, err := stackurl.Resolve(ctx, awscfg.NewCloudFormation(cfg, af.endpointURL), srcs)
+	cf := awscfg.NewCloudFormation(cfg, af.endpointURL)
+	var res stackurl.Resolved
+	err = awscfg.Within(ctx, af.timeout, awscfg.Where("CloudFormation", cf.Options().BaseEndpoint, cfg.Region), func(ctx context.Context) (err error) {
+		res, err = stackurl.Resolve(ctx, cf, srcs)
+		return err
+	})
 	if err != nil {
 		return stackurl.Resolved{}, setupErr(err)
 	}
@@ -99,7 +108,11 @@ func findAlarm(ctx context.Context, af *awsFlags, name string) (verify.API, type
 		return nil, types.MetricAlarm{}, err
 	}
 	cw := awscfg.NewCloudWatch(cfg, af.endpointURL)
-	alarm, err := verify.FindAlarm(ctx, cw, name)
+	var alarm types.MetricAlarm
+	err = awscfg.Within(ctx, af.timeout, awscfg.Where("CloudWatch", cw.Options().BaseEndpoint, cfg.Region), func(ctx context.Context) (err error) {
+		alarm, err = verify.FindAlarm(ctx, cw, name)
+		return err
+	})
 	if err != nil {
 		return nil, types.MetricAlarm{}, setupErr(err)
 	}
@@ -257,7 +270,12 @@ func (a *app) alarmCreateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			alarm, err := verify.CreateAlarm(cmd.Context(), awscfg.NewCloudWatch(cfg, af.endpointURL), spec)
+			cw := awscfg.NewCloudWatch(cfg, af.endpointURL)
+			var alarm types.MetricAlarm
+			err = awscfg.Within(cmd.Context(), af.timeout, awscfg.Where("CloudWatch", cw.Options().BaseEndpoint, cfg.Region), func(ctx context.Context) (err error) {
+				alarm, err = verify.CreateAlarm(ctx, cw, spec)
+				return err
+			})
 			if err != nil {
 				var ae *awscfg.Error
 				if errors.As(err, &ae) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -95,19 +94,7 @@ func TestURLCommandFollowsTheWorkshopChain(t *testing.T) {
 }
 
 func TestUntilAlarmStopsTheLoadWhenTheAlarmFires(t *testing.T) {
-	srv, cw := localAWS(t)
-	ws := newWorkshopSite(t)
-	var hits atomic.Int64
-	publishWhileLoaded(t, cw, &hits)
-	go func() {
-		for range time.Tick(50 * time.Millisecond) {
-			hits.Store(int64(ws.count("/")))
-		}
-	}()
-	srv.PutStack("ecsworkshop-frontend", awslocal.Output{Key: "FrontendFargateLBServiceServiceURL55F424CF", Value: ws.URL})
-	if r := runCLI(t, nil, "alarm", "create", "--period", "10"); r.code != 0 || !strings.Contains(r.stdout, "created alarm loadgen-ecsdemo-frontend-cpu-high") {
-		t.Fatalf("alarm create: %d %s %s", r.code, r.stdout, r.stderr)
-	}
+	_, ws := alarmingWorkshop(t)
 	jf := filepath.Join(t.TempDir(), "r.json")
 	r := runCLI(t, nil, "-c", "4", "--until-alarm", "--poll", "1s", "--alarm-timeout", "40s", "--json", jf)
 	if r.code != 0 {
@@ -122,12 +109,12 @@ func TestUntilAlarmStopsTheLoadWhenTheAlarmFires(t *testing.T) {
 	if !strings.Contains(r.stdout, "Verdict:\t\tALARM reached") {
 		t.Fatalf("report:\n%s", r.stdout)
 	}
-	var rp report.Report
-	raw, _ := os.ReadFile(jf)
-	if err := json.Unmarshal(raw, &rp); err != nil {
-		t.Fatal(err)
-	}
+	rp, _ := readReport(t, jf)
 	checkFiredByEvaluation(t, rp, time.Second)
+	// A flat load: the capacity is its 4 users, whenever the breach began.
+	if c := rp.Alarm.Capacity; c == nil || c.Target != 4 || c.Unit != "users" || c.Stages != 0 || c.Period != 10 {
+		t.Errorf("capacity %+v", c)
+	}
 }
 
 func TestUntilAlarmTimeoutExplainsWhy(t *testing.T) {

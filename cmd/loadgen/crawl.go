@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/loadgen/loadgen/crawl"
+	"github.com/loadgen/loadgen/internal/weburl"
 	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/report"
 )
@@ -72,7 +73,7 @@ func (a *app) discover(ctx context.Context, s *settings, c *crawlFlags, start lo
 	}
 	res, err := crawl.Site(ctx, start.URL, c.options(&s.opts))
 	if err != nil {
-		say("crawl of %s failed (%v); loading the start URL only", start.URL, err)
+		say("crawl of %s failed (%s); loading the start URL only", weburl.RedactText(start.URL), weburl.RedactText(err.Error()))
 		return []loadgen.Target{start}
 	}
 	if len(res.URLs) <= 1 {
@@ -82,7 +83,7 @@ func (a *app) discover(ctx context.Context, s *settings, c *crawlFlags, start lo
 		} else if n := res.Skipped[crawl.SkipCrossOrigin]; n > 0 {
 			why = fmt.Sprintf("its %d links lead to other hosts (allow them with --crawl-allow)", n)
 		}
-		say("crawl found only %s (%s); loading the start URL only", start.URL, why)
+		say("crawl found only %s (%s); loading the start URL only", weburl.RedactText(start.URL), weburl.RedactText(why))
 		return []loadgen.Target{start}
 	}
 	out := make([]loadgen.Target, 0, len(res.URLs))
@@ -93,7 +94,7 @@ func (a *app) discover(ctx context.Context, s *settings, c *crawlFlags, start lo
 	if res.Truncated {
 		note = ", cut short by the crawl limits"
 	}
-	say("crawled %d URLs from %s (depth %d%s)", len(res.URLs), start.URL, res.Depth, note)
+	say("crawled %d URLs from %s (depth %d%s)", len(res.URLs), weburl.RedactText(start.URL), res.Depth, note)
 	return out
 }
 
@@ -123,7 +124,7 @@ file, to save, edit and reuse with 'loadgen -f FILE'. It never leaves URL's orig
 				return setupErr(fmt.Errorf("crawl %s: %w", start, err))
 			}
 			for _, e := range res.Errors {
-				fmt.Fprintf(a.stderr, "crawl: %s\n", e)
+				fmt.Fprintf(a.stderr, "crawl: %s\n", weburl.RedactText(e))
 			}
 			if output == "" || output == "-" {
 				return res.WriteURLFile(a.stdout, time.Now())
@@ -132,7 +133,7 @@ file, to save, edit and reuse with 'loadgen -f FILE'. It never leaves URL's orig
 			if err != nil {
 				return setupErr(fmt.Errorf("write %s: %w", output, err))
 			}
-			fmt.Fprintf(a.stderr, "crawled %d URLs from %s (depth %d) into %s\n", len(res.URLs), start, res.Depth, output)
+			fmt.Fprintf(a.stderr, "crawled %d URLs from %s (depth %d) into %s\n", len(res.URLs), weburl.RedactText(start), res.Depth, output)
 			return nil
 		},
 	}

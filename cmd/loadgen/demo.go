@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"github.com/loadgen/loadgen/internal/awslocal"
 	"github.com/loadgen/loadgen/internal/demoapp"
 	"github.com/loadgen/loadgen/internal/demoworld"
+	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/verify"
 )
 
@@ -35,7 +37,11 @@ type demoFlags struct {
 	alarmTimeout time.Duration
 	publishEvery time.Duration
 	jsonFile     string
+	stages       string
+	rate         float64
+	usersGiven   bool // -c was given (a closed-model shape starts from 0 users otherwise)
 	htmlFile     string
+	fleet        int // --fleet N: the load as N shards, ECS tasks of the local endpoint
 }
 
 // The demo's fixed names: the workshop's.
@@ -87,7 +93,10 @@ with --serve --fresh it stops after step 2, at the chapter's starting point (no
 service-linked roles, Container Insights disabled, no alarm), so that you can do
 each step with the AWS CLI and watch loadgen check turn green.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.runDemo(cmd.Context(), d) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d.usersGiven = cmd.Flags().Changed("concurrent")
+			return a.runDemo(cmd.Context(), d)
+		},
 	}
 	fs := cmd.Flags()
 	fs.BoolVar(&d.serve, "serve", false, "start the local AWS endpoint and the site, print how to use them, and wait for Ctrl+C")
@@ -99,6 +108,9 @@ each step with the AWS CLI and watch loadgen check turn green.`,
 	fs.DurationVar(&d.publishEvery, "publish-every", 2*time.Second, "how often the site publishes its CPU metrics and performance logs")
 	fs.StringVar(&d.jsonFile, "json", "", "also write the load's JSON report here")
 	fs.StringVar(&d.htmlFile, "html", defaultDemoHTML(), "write the load's HTML report here")
+	fs.Float64Var(&d.rate, "rate", 0, "open model (loadgen --rate): requests/s, the first level of --stages")
+	fs.StringVar(&d.stages, "stages", "", "shape the load (loadgen --stages), e.g. 60s:200,30s:+200: the report names the load at which the alarm's first breaching period began")
+	fs.IntVar(&d.fleet, "fleet", 0, "run the load as N shards with 'loadgen fleet --tasks N': ECS tasks of the local endpoint, each a loadgen process")
 	return cmd
 }
 
@@ -120,6 +132,9 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 	case d.fresh && !d.serve:
 		return usageErr("demo: --fresh needs --serve (the fresh world has no alarm to run the load against)")
 	}
+	if err := d.checkShape(); err != nil {
+		return err
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return setupErr(fmt.Errorf("find own executable: %w", err))
@@ -131,6 +146,7 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 		return err
 	}
 	defer w.site.Stop()
+	defer w.local.KillTasks()
 	if d.serve {
 		return a.serveDemo(ctx, exe, w, d)
 	}
@@ -147,7 +163,8 @@ func (a *app) say(format string, args ...any) {
 // startWorld starts the local AWS endpoint, seeds the chapter's starting
 // point, starts the site and, unless --fresh, does the chapter's steps.
 func (a *app) startWorld(ctx context.Context, exe string, d *demoFlags) (*demoWorld, error) {
-	local := awslocal.New(awslocal.Options{Region: demoRegion})
+	// Its ECS tasks (demo --fleet) run this binary.
+	local := awslocal.New(awslocal.Options{Region: demoRegion, TaskBinary: exe})
 	endpoint, err := awslocal.Start(ctx, "127.0.0.1:0", local)
 	if err != nil {
 		return nil, setupErr(fmt.Errorf("start the local AWS endpoint: %w", err))
@@ -260,7 +277,14 @@ func (a *app) deliverConfirmations(local *awslocal.Server, sent map[string]bool)
 
 // demoLoad runs loadgen -c N --until-alarm, as a user would type it.
 func (a *app) demoLoad(ctx context.Context, exe string, w *demoWorld, d *demoFlags) error {
-	code, err := a.demoChild(ctx, exe, w, "load", d.loadArgs())
+	args := d.loadArgs()
+	if d.fleet > 0 {
+		var err error
+		if args, err = a.demoFleet(ctx, exe, w, d, args); err != nil {
+			return err
+		}
+	}
+	code, err := a.demoChild(ctx, exe, w, "load", args)
 	sayPage(a.say, d.htmlFile)
 	if err != nil {
 		return err
@@ -340,4 +364,17 @@ func cfgWithStatic(cfg aws.Config) aws.Config {
 		return aws.Credentials{AccessKeyID: "demo", SecretAccessKey: "demo", Source: "loadgen demo"}, nil
 	})
 	return cfg
+}
+
+// checkShape validates --rate and --stages before anything starts.
+func (d *demoFlags) checkShape() error {
+	if d.rate < 0 || math.IsNaN(d.rate) || math.IsInf(d.rate, 0) {
+		return usageErr("demo: --rate: want requests per second > 0, got %v", d.rate)
+	}
+	if d.stages != "" {
+		if _, err := loadgen.ParseStages(d.stages); err != nil {
+			return usageErr("demo: --stages: %v", err)
+		}
+	}
+	return nil
 }

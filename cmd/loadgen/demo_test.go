@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +22,6 @@ import (
 
 	"github.com/loadgen/loadgen/internal/awscfg"
 	"github.com/loadgen/loadgen/internal/testsupport"
-	"github.com/loadgen/loadgen/report"
 )
 
 // TestDemoEndToEnd runs `loadgen demo`, scaled down, on the real binary: the
@@ -66,14 +64,7 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Errorf("check output lacks %q:\n%s", want, out.String())
 		}
 	}
-	var rp report.Report
-	raw, err := os.ReadFile(jf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &rp); err != nil {
-		t.Fatal(err)
-	}
+	rp, raw := readReport(t, jf)
 	if rp.FailedTransactions != 0 {
 		t.Fatalf("failed transactions: %+v", rp.ErrorSamples)
 	}
@@ -162,6 +153,57 @@ func TestDemoServe(t *testing.T) {
 	// Ctrl+C is how --serve is meant to end: exit 0.
 	interrupt(t, cmd, out.String, exitOK)
 	assertChildrenGone(t, log, sitePid)
+}
+
+// TestDemoWithStagesNamesTheCapacity: `loadgen demo --rate R --stages S`
+// passes the shape to the load, which ramps until the site's CPU alarm
+// fires; the report has the per-stage table and names the rate in force
+// when the breaching period began.
+func TestDemoWithStagesNamesTheCapacity(t *testing.T) {
+	isolateAWS(t)
+	jf := filepath.Join(t.TempDir(), "demo.json")
+	cmd := exec.Command(binary(t), "demo", "-c", "50", "--rate", "1000", "--stages", "10s:6000,30s:+6000", "--period", "10", "--poll", "1s",
+		"--publish-every", "500ms", "--alarm-timeout", "60s", "--json", jf, "--html", filepath.Join(t.TempDir(), "demo.html"))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("demo: %v\n%s\n%s", err, out.String(), errb.String())
+	}
+	log := errb.String()
+	if !strings.Contains(log, "running: loadgen -c 50 --rate 1000 --stages 10s:6000,30s:+6000 --until-alarm") || !strings.Contains(out.String(), "Capacity:") {
+		t.Errorf("demo output:\n%s\n%s", log, out.String())
+	}
+	rp, _ := readReport(t, jf)
+	checkFiredByEvaluation(t, rp, time.Second)
+	c := rp.Alarm.Capacity
+	if c == nil || c.Unit != "req/s" || c.Stages != 2 || c.Target < 1000 || c.Target > 6000 || len(rp.Stages) == 0 || rp.Stages[0].Unit != "req/s" {
+		t.Fatalf("capacity %+v, stages %+v", c, rp.Stages)
+	}
+	t.Logf("the demo site crossed 50%% at %.0f req/s scheduled, %.0f completed", c.Target, c.Rate)
+	assertChildrenGone(t, log, sitePid, loadPid)
+}
+
+func TestDemoLoadArgs(t *testing.T) {
+	d := &demoFlags{users: 200, poll: 2 * time.Second, alarmTimeout: time.Minute}
+	if got := strings.Join(d.loadArgs(), " "); got != "-c 200 --until-alarm --poll 2s --alarm-timeout 1m0s" {
+		t.Errorf("the workshop's load: %q", got)
+	}
+	d.stages = "30s:50,1m:+50"
+	if got := strings.Join(d.loadArgs(), " "); got != "--stages 30s:50,1m:+50 --until-alarm --poll 2s --alarm-timeout 1m0s" {
+		t.Errorf("a shape from 0 users: %q", got)
+	}
+	d.usersGiven = true
+	if got := strings.Join(d.loadArgs(), " "); !strings.HasPrefix(got, "-c 200 --stages 30s:50,1m:+50 ") {
+		t.Errorf("a shape from -c: %q", got)
+	}
+	d.usersGiven = false
+	d.rate, d.jsonFile, d.htmlFile = 100, "r.json", "r.html"
+	if got := strings.Join(d.loadArgs(), " "); got != "-c 200 --rate 100 --stages 30s:50,1m:+50 --until-alarm --poll 2s --alarm-timeout 1m0s --json r.json --html r.html" {
+		t.Errorf("a rate shape: %q", got)
+	}
+	if r := runCLI(t, nil, "demo", "--stages", "30s"); r.code != 2 || !strings.Contains(r.stderr, "--stages") {
+		t.Errorf("bad --stages: exit %d %s", r.code, r.stderr)
+	}
 }
 
 // TestDemoServeFresh starts the chapter's starting world and does some of

@@ -7,9 +7,21 @@ import (
 	"strconv"
 )
 
-// loadArgs is the demo's load command line: the workshop's, scaled down.
+// loadArgs is the demo's load command line: the workshop's, scaled down,
+// with --rate and --stages passed through (a closed-model shape starts from
+// 0 users unless -c is given).
 func (d *demoFlags) loadArgs() []string {
-	args := []string{"-c", strconv.Itoa(d.users), "--until-alarm", "--poll", d.poll.String(), "--alarm-timeout", d.alarmTimeout.String()}
+	var args []string
+	if d.stages == "" || d.usersGiven || d.rate > 0 {
+		args = append(args, "-c", strconv.Itoa(d.users))
+	}
+	if d.rate > 0 {
+		args = append(args, "--rate", strconv.FormatFloat(d.rate, 'f', -1, 64))
+	}
+	if d.stages != "" {
+		args = append(args, "--stages", d.stages)
+	}
+	args = append(args, "--until-alarm", "--poll", d.poll.String(), "--alarm-timeout", d.alarmTimeout.String())
 	if d.jsonFile != "" {
 		args = append(args, "--json", d.jsonFile)
 	}

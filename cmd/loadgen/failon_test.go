@@ -2,12 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/loadgen/loadgen/internal/awslocal"
 	"github.com/loadgen/loadgen/report"
@@ -57,14 +54,7 @@ func TestFailOnCrossedThresholdExitsOneAndSaysWhich(t *testing.T) {
 		lines[len(lines)-1] != "Threshold http_errors > 1%:\tFAILED (http_errors 100.00% of responses)" {
 		t.Errorf("the text report should end with one line per threshold:\n%s", r.stdout)
 	}
-	var rp report.Report
-	raw, err := os.ReadFile(jf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &rp); err != nil {
-		t.Fatal(err)
-	}
+	rp, _ := readReport(t, jf)
 	if len(rp.Thresholds) != 2 || !rp.Thresholds[0].Passed || rp.Thresholds[1].Passed || rp.Thresholds[1].Measured != 100 {
 		t.Fatalf("JSON thresholds: %+v", rp.Thresholds)
 	}
@@ -101,12 +91,8 @@ func TestMergeFailOnDecidesOnTheMergedData(t *testing.T) {
 	s := newSite(t)
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.hlog"), filepath.Join(dir, "b.hlog")
-	if r := runCLI(t, nil, "-q", "-c", "2", "-r", "30", "--hlog", a, s.URL+"/"); r.code != 0 {
-		t.Fatalf("run a: %s", r.stderr)
-	}
-	if r := runCLI(t, nil, "-q", "-c", "2", "-r", "10", "--hlog", b, s.URL+"/missing"); r.code != 0 {
-		t.Fatalf("run b: %s", r.stderr)
-	}
+	writeHlog(t, a, "-c", "2", "-r", "30", s.URL+"/")
+	writeHlog(t, b, "-c", "2", "-r", "10", s.URL+"/missing")
 	// 20 of the 80 merged responses are 404s: 25%, above 20% and below 30%.
 	r := runCLI(t, nil, "merge", "-j", "--fail-on", "http_errors > 20%", "--fail-on", "p99 > 10s", a, b)
 	if r.code != exitFailed || !strings.Contains(r.stderr, `threshold "http_errors > 20%" crossed`) {
@@ -128,28 +114,7 @@ func TestMergeFailOnDecidesOnTheMergedData(t *testing.T) {
 // is crossed (exit 1, the threshold named), then a threshold holds but the
 // alarm does not fire (exit 1, the alarm named).
 func TestUntilAlarmAndThresholdsBothMustHold(t *testing.T) {
-	srv, cw := localAWS(t)
-	ws := newWorkshopSite(t)
-	var hits atomic.Int64
-	publishWhileLoaded(t, cw, &hits)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				hits.Store(int64(ws.count("/")))
-			}
-		}
-	}()
-	srv.PutStack("ecsworkshop-frontend", awslocal.Output{Key: "FrontendFargateLBServiceServiceURL55F424CF", Value: ws.URL})
-	if r := runCLI(t, nil, "alarm", "create", "--period", "10"); r.code != 0 {
-		t.Fatalf("alarm create: %d %s", r.code, r.stderr)
-	}
+	srv, _ := alarmingWorkshop(t)
 	r := runCLI(t, nil, "-c", "4", "--until-alarm", "--poll", "1s", "--alarm-timeout", "40s", "-j",
 		"--fail-on", "p99 > 10s", "--fail-on", "rate < 1000000000")
 	if r.code != exitFailed {

@@ -25,6 +25,8 @@ type settings struct {
 	print    bool
 	getMeth  string // -g's method: HEAD, or GET (siegerc gmethod)
 	showLog  bool   // say where the log went (siegerc show-logfile)
+	// hlogStdout is --hlog -: the interval log is on stdout.
+	hlogStdout bool
 }
 
 // runFlags are the load run's flags: siege's, then loadgen's extensions.
@@ -43,6 +45,7 @@ type runFlags struct {
 
 	failOn failOnFlags // --fail-on thresholds
 	siege  siegeFlags  // -C, -D, cookies, login, proxy, failures, and the siegerc's own keys
+	shard  shardFlags  // --shard, --start-at: one shard of a fleet
 }
 
 // defaultLog is where -l without a file name appends, as siege has its own.
@@ -65,7 +68,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "one line per request: status, time, bytes, method, URL")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no text summary")
 	fs.BoolVarP(&f.jsonOut, "json-output", "j", false, "final stats as JSON on stdout (implies --quiet)")
-	fs.StringVarP(&f.logFile, "log", "l", "", "append siege's CSV line per run to FILE")
+	fs.StringVarP(&f.logFile, "log", "l", "", "append siege's CSV line per run to FILE, attached: --log=FILE or -l=FILE (-l alone: ~/.loadgen/loadgen.log)")
 	fs.Lookup("log").NoOptDefVal = defaultLog
 	fs.StringVarP(&f.mark, "mark", "m", "", "write a marker line to the log before the stats (implies --log)")
 	fs.BoolVarP(&f.get, "get", "g", false, "one HEAD request; print the request and response headers")
@@ -81,8 +84,11 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.Insecure, "insecure", o.Insecure, "skip TLS certificate verification")
 	fs.Var(protocol{&o.Protocol}, "protocol", "HTTP/1.1 or HTTP/1.0")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed for internet mode and delays (0: random)")
+	fs.Var(sizeValue{&o.MaxBody}, "max-body", "the most of a response body kept in memory, for --parser and -p (4MiB, 512KiB, bytes); every body is read to its end and counted, the rest discarded")
 	f.siege.register(fs, o)
 	f.perf.register(fs)
+	registerStages(fs, o)
+	f.shard.register(fs)
 	f.failOn.register(fs)
 	fs.Var(pinList{&o.Pins}, "resolve", "HOST:PORT:ADDR[,ADDR...]: connect to these addresses for HOST:PORT instead of asking DNS, as curl's --resolve (repeatable); Host and TLS name stay HOST")
 	f.crawl.register(fs, true)

@@ -6,11 +6,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/loadgen/loadgen/internal/awslocal"
 	"github.com/loadgen/loadgen/internal/browsertest"
 )
 
@@ -153,26 +151,7 @@ func TestHTMLOnCtrlC(t *testing.T) {
 // the page draws the alarm's samples and states on the load's time axis,
 // and the JSON report keeps the samples.
 func TestHTMLOfAnAlarmRun(t *testing.T) {
-	srv, cw := localAWS(t)
-	ws := newWorkshopSite(t)
-	var hits atomic.Int64
-	publishWhileLoaded(t, cw, &hits)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(50 * time.Millisecond):
-				hits.Store(int64(ws.count("/")))
-			}
-		}
-	}()
-	srv.PutStack("ecsworkshop-frontend", awslocal.Output{Key: "FrontendFargateLBServiceServiceURL55F424CF", Value: ws.URL})
-	if r := runCLI(t, nil, "alarm", "create", "--period", "10"); r.code != 0 {
-		t.Fatalf("alarm create: %s", r.stderr)
-	}
+	alarmingWorkshop(t)
 	dir := t.TempDir()
 	hf, jf := filepath.Join(dir, "alarm.html"), filepath.Join(dir, "alarm.json")
 	r := runCLI(t, nil, "-c", "4", "--until-alarm", "--poll", "1s", "--alarm-timeout", "40s", "--html", hf, "--json", jf)

@@ -45,6 +45,10 @@ func TestParseSiegerc(t *testing.T) {
 	if got := strings.Join(rc.ignored, ", "); got != "cache (no cache revalidation), color (no colour output), typo (unknown)" {
 		t.Fatalf("ignored: %s", got)
 	}
+	long := "concurrent = 1\nurl = http://h/" + strings.Repeat("x", 70<<10) + "\n"
+	if _, err := parseSiegerc(strings.NewReader(long), "rc", nil); err == nil || err.Error() != "rc:2: line longer than 64 KiB" {
+		t.Errorf("long line: %v", err)
+	}
 	for _, bad := range []string{"ok = 1\nnot a setting\n", "ok = 1\nlogin-url = http://$(NOPE)/\n", "=x\n"} {
 		if _, err := parseSiegerc(strings.NewReader(bad), "rc", nil); err == nil || !strings.Contains(err.Error(), "rc:2:") && !strings.Contains(err.Error(), "rc:1:") {
 			t.Fatalf("%q: %v", bad, err)

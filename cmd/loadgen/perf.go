@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sync"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -22,15 +23,17 @@ type perfFlags struct {
 	maxUsers    int
 	uncorrected bool
 	hlog        string
+	interval    time.Duration
 	cpuProfile  string
 	memProfile  string
 }
 
 func (p *perfFlags) register(fs *pflag.FlagSet) {
-	fs.Float64Var(&p.rate, "rate", 0, "open model: send R requests/s in total on a fixed schedule, spread over the users; latency counts from each request's intended send time (coordinated omission corrected, as wrk2)")
+	fs.Var(rateValue{&p.rate}, "rate", "open model: send R requests/s in total on a fixed schedule, spread over the users; latency counts from each request's intended send time (coordinated omission corrected, as wrk2)")
 	fs.IntVar(&p.maxUsers, "max-users", 0, "with --rate: let users join while the schedule is over 10 ms behind (50% more every 100 ms), up to this many")
 	fs.BoolVar(&p.uncorrected, "uncorrected", false, "with --rate: also report the latency from the actual send (what a closed-loop tool shows)")
-	fs.StringVar(&p.hlog, "hlog", "", "write an HdrHistogram interval log (format 1.3, one histogram per second, µs) to FILE; combine logs with 'loadgen merge'")
+	fs.StringVar(&p.hlog, "hlog", "", "write an HdrHistogram interval log (format 1.3, one histogram per interval, µs) to FILE ('-': stdout, the text summary then goes to stderr); combine logs with 'loadgen merge'")
+	fs.DurationVar(&p.interval, "hlog-interval", time.Second, "the interval log's interval")
 	fs.StringVar(&p.cpuProfile, "cpuprofile", "", "diagnostics: write a CPU profile of the run to FILE (go tool pprof)")
 	fs.StringVar(&p.memProfile, "memprofile", "", "diagnostics: write an allocation profile to FILE at the end")
 }
@@ -38,7 +41,8 @@ func (p *perfFlags) register(fs *pflag.FlagSet) {
 // perfRun is what the flags set up around one load run.
 type perfRun struct {
 	f        *perfFlags
-	hlogFile *os.File
+	hlogFile io.Writer // a file, or stdout for --hlog -
+	closer   io.Closer // the file; nil for stdout
 	mu       sync.Mutex
 	hw       *report.HlogWriter
 	hlogErr  error
@@ -65,10 +69,22 @@ func (a *app) startPerf(p *perfFlags, s *settings) (*perfRun, error) {
 		}
 		s.opts.Rate, s.opts.MaxUsers = p.rate, p.maxUsers
 	}
+	if p.interval < 10*time.Millisecond {
+		return pr, usageErr("--hlog-interval: want at least 10ms, got %s", p.interval)
+	}
+	s.opts.Interval = p.interval
+	if p.hlog == "-" && (s.jsonOut || s.verbose) {
+		return pr, usageErr("--hlog - writes the interval log to stdout, where -j and -v write too: send it to a file")
+	}
+	s.hlogStdout = p.hlog == "-"
 	if p.hlog != "" {
-		fh, err := os.Create(p.hlog)
-		if err != nil {
-			return pr, setupErr(fmt.Errorf("--hlog: %w", err))
+		var fh io.Writer = a.stdout
+		if p.hlog != "-" {
+			f, err := os.Create(p.hlog)
+			if err != nil {
+				return pr, setupErr(fmt.Errorf("--hlog: %w", err))
+			}
+			fh, pr.closer = f, f
 		}
 		pr.hlogFile = fh
 		comment := fmt.Sprintf("loadgen %s interval log: latency in microseconds", version)
@@ -144,9 +160,21 @@ func (pr *perfRun) stopCPU() {
 // close releases what startPerf opened; safe after finish.
 func (pr *perfRun) close() {
 	pr.stopCPU()
-	if pr.hlogFile != nil {
+	if pr.closer != nil {
 		pr.mu.Lock()
-		pr.hlogFile.Close()
+		pr.closer.Close()
 		pr.mu.Unlock()
 	}
+}
+
+// comment writes a line to the interval log as it is (a shard's header,
+// before the log's own header); a no-op without --hlog.
+func (pr *perfRun) comment(line string) error {
+	if pr.hlogFile == nil {
+		return nil
+	}
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	_, err := io.WriteString(pr.hlogFile, line+"\n")
+	return err
 }

@@ -78,12 +78,8 @@ func TestHlogThenMerge(t *testing.T) {
 	s := newSite(t)
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.hlog"), filepath.Join(dir, "b.hlog")
-	if r := runCLI(t, nil, "-q", "-c", "3", "-r", "40", "--hlog", a, s.URL+"/health"); r.code != 0 {
-		t.Fatalf("run a: exit %d: %s", r.code, r.stderr)
-	}
-	if r := runCLI(t, nil, "-q", "-c", "2", "-r", "25", "--rate", "500", "--hlog", b, s.URL+"/missing"); r.code != 0 {
-		t.Fatalf("run b: exit %d: %s", r.code, r.stderr)
-	}
+	writeHlog(t, a, "-c", "3", "-r", "40", s.URL+"/health")
+	writeHlog(t, b, "-c", "2", "-r", "25", "--rate", "500", s.URL+"/missing")
 	head, err := os.ReadFile(a)
 	if err != nil {
 		t.Fatal(err)

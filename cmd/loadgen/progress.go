@@ -39,6 +39,9 @@ func (a *app) progress(ctx context.Context, r *loadgen.Runner, s *settings, extr
 			last = snap
 			line := fmt.Sprintf("%6.0fs  %9d reqs  %9.0f req/s  p99 %7.2f ms  errors %d",
 				snap.Elapsed.Seconds(), snap.Transactions, rate, float64(snap.P99)/1e6, snap.Failed+snap.HTTPErrors)
+			if snap.Stages > 0 {
+				line += fmt.Sprintf("  stage %d/%d: target %.0f, %d users", snap.Stage, snap.Stages, snap.Target, snap.Users)
+			}
 			if x := extra(); x != "" {
 				line += "  | " + x
 			}

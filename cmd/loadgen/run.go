@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/spf13/pflag"
 
+	"github.com/loadgen/loadgen/internal/weburl"
 	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/report"
 	"github.com/loadgen/loadgen/verify"
@@ -26,16 +27,25 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 		return nil, err
 	}
 	s.url = f.siege.url
-	if len(args) > 0 {
-		s.url = args[len(args)-1] // siege: the last argument is the URL
+	if fs.Changed("file") {
+		s.url = "" // -f on the command line wins over a siegerc's url
+	}
+	arg, err := urlArgument(fs, f, args)
+	if err != nil {
+		return nil, err
+	}
+	if arg != "" {
+		s.url = arg
 	}
 	if s.opts.Users < 1 {
 		return nil, usageErr("-c/--concurrent: want a whole number of users >= 1, got %d", s.opts.Users)
 	}
+	if err := shapeSettings(fs, s, f.perf.rate); err != nil {
+		return nil, err
+	}
 	if f.benchmark {
 		s.opts.Delay = 0
 	}
-	var err error
 	if s.opts.Headers, err = parseHeaders(f.headers); err != nil {
 		return nil, err
 	}
@@ -66,17 +76,19 @@ func (a *app) settings(fs *pflag.FlagSet, f *runFlags, args []string) (*settings
 // parseHeaders reads -H "Name: value" flags.
 func parseHeaders(flags []string) ([]loadgen.Header, error) {
 	var out []loadgen.Header
-	for _, h := range flags {
+	for i, h := range flags {
 		name, value, ok := strings.Cut(h, ":")
 		if !ok || strings.TrimSpace(name) == "" {
-			return nil, usageErr("-H/--header: want \"Name: value\", got %q", h)
+			// Not quoted back: a malformed header may well be a token.
+			return nil, usageErr("-H/--header: want \"Name: value\"; header %d of %d has no name before a colon", i+1, len(flags))
 		}
 		out = append(out, loadgen.Header{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
 	}
 	return out, nil
 }
 
-// targets loads the run's targets: the URL argument wins over -f, as in siege.
+// targets loads the run's targets: the URL (argument or siegerc's url), or
+// else the URL file (-f or siegerc's file).
 func (a *app) targets(s *settings) ([]loadgen.Target, error) {
 	if s.url != "" {
 		t, err := loadgen.ParseTarget(s.url, ".")
@@ -99,6 +111,9 @@ func (a *app) targets(s *settings) ([]loadgen.Target, error) {
 	return nil, nil
 }
 
+// runLoad is the load run: settings, targets (from the arguments or stack
+// outputs, then the crawl), the alarm to watch, the load, the report and
+// the verdict's exit code.
 func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args []string) error {
 	if f.version {
 		fmt.Fprintf(a.stdout, "loadgen %s\n", version)
@@ -112,10 +127,13 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if err != nil {
 		return err
 	}
+	if s.verbose {
+		f.aws.log = a.stderr // the SDK's warnings, such as its fallback to IMDSv1
+	}
 	if f.siege.config {
 		return a.showConfig(f, s)
 	}
-	perf, err := a.startPerf(&f.perf, s)
+	shard, perf, err := a.startShardPerf(fs, f, s)
 	defer perf.close()
 	if err != nil {
 		return err
@@ -124,38 +142,16 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if err != nil {
 		return err
 	}
-	targets, err := a.targets(s)
+	targets, err := a.runTargets(ctx, f, s)
 	if err != nil {
 		return err
-	}
-	if len(targets) == 0 {
-		// The workshop's path: the URL comes from stack outputs, and the load
-		// is the workshop's `siege -i $alb_url`: internet mode over the site.
-		resolved, err := resolveURL(ctx, &f.aws, f.alarm.stacks)
-		if err != nil {
-			return &exitError{codeOf(err), fmt.Errorf("no URL or -f FILE given, and none found in stack outputs: %w", err)}
-		}
-		if !s.quiet {
-			fmt.Fprintf(a.stderr, "target %s from stack %s output %s\n", resolved.URL, resolved.Stack, resolved.OutputKey)
-		}
-		s.url = resolved.URL
-		s.opts.Internet = true
-		if targets, err = a.targets(s); err != nil {
-			return err
-		}
 	}
 	if s.get || s.print {
 		return a.single(ctx, s, targets[0])
 	}
-	var cw verify.API
-	var alarm types.MetricAlarm
-	if f.alarm.watching() {
-		if cw, alarm, err = findAlarm(ctx, &f.aws, f.alarm.name); err != nil {
-			return err
-		}
-		if !s.quiet {
-			fmt.Fprintf(a.stderr, "watching alarm %s (%s)\n", aws.ToString(alarm.AlarmName), verify.Describe(alarm))
-		}
+	w, err := a.alarmToWatch(ctx, f, s)
+	if err != nil {
+		return err
 	}
 	if len(targets) == 1 && s.url != "" && s.opts.Internet && !f.crawl.noCrawl {
 		targets = a.discover(ctx, s, &f.crawl, targets[0])
@@ -170,25 +166,17 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if !s.quiet {
 		a.describe(s, targets)
 	}
-	view := &alarmView{}
-	stopProgress := a.progress(ctx, runner, s, view.get)
-	res, verdict, endedBy, err := a.loadAndWatch(ctx, runner, cw, alarm, &f.alarm, s, view)
+	if err := shard.wait(ctx, a, perf); err != nil {
+		return err
+	}
+	stopProgress := a.progress(ctx, runner, s, w.view.get)
+	res, verdict, endedBy, err := a.loadAndWatch(ctx, runner, w.cw, w.alarm, &f.alarm, s, w.view)
 	stopProgress()
 	if err != nil {
 		return err
 	}
-	rp := report.New(res, version, len(targets))
-	if len(targets) == 1 {
-		rp.Target = targets[0].URL
-	}
+	rp := runReport(res, targets, verdict, endedBy, w.view)
 	perfErr := perf.finish(res, rp) // the report is still printed
-	if verdict != nil {
-		rp.Alarm = alarmReport(*verdict)
-		rp.Alarm.SetSamples(view.alarmSamples())
-		if endedBy != "" && res.Interrupted {
-			rp.EndedBy = endedBy
-		}
-	}
 	thresholdsOK := rp.CheckThresholds(thresholds)
 	perfErr = errors.Join(perfErr, page.write(rp, res)) // --html, written before the text like --json
 	if err := a.emit(s, rp); err != nil {
@@ -205,6 +193,67 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 		return a.assertionFailed(rp, alarmFailed)
 	}
 	return nil
+}
+
+// runTargets loads the run's targets. Without a URL or -f, it is the
+// workshop's path: the URL comes from stack outputs, and the load is the
+// workshop's `siege -i $alb_url`: internet mode over the site.
+func (a *app) runTargets(ctx context.Context, f *runFlags, s *settings) ([]loadgen.Target, error) {
+	targets, err := a.targets(s)
+	if err != nil || len(targets) > 0 {
+		return targets, err
+	}
+	resolved, err := resolveURL(ctx, &f.aws, f.alarm.stacks)
+	if err != nil {
+		return nil, &exitError{codeOf(err), fmt.Errorf("no URL or -f FILE given, and none found in stack outputs: %w", err)}
+	}
+	if !s.quiet {
+		fmt.Fprintf(a.stderr, "target %s from stack %s output %s\n", weburl.RedactText(resolved.URL), resolved.Stack, resolved.OutputKey)
+	}
+	s.url = resolved.URL
+	s.opts.Internet = true
+	return a.targets(s)
+}
+
+// watch is the alarm a run watches (cw nil: none) and its progress view.
+type watch struct {
+	cw    verify.API
+	alarm types.MetricAlarm
+	view  *alarmView
+}
+
+// alarmToWatch finds the alarm of --until-alarm or --alarm, before any load.
+func (a *app) alarmToWatch(ctx context.Context, f *runFlags, s *settings) (watch, error) {
+	w := watch{view: &alarmView{}}
+	if !f.alarm.watching() {
+		return w, nil
+	}
+	var err error
+	if w.cw, w.alarm, err = findAlarm(ctx, &f.aws, f.alarm.name); err != nil {
+		return w, err
+	}
+	if !s.quiet {
+		fmt.Fprintf(a.stderr, "watching alarm %s (%s)\n", aws.ToString(w.alarm.AlarmName), verify.Describe(w.alarm))
+	}
+	return w, nil
+}
+
+// runReport builds the run's report, with the alarm's verdict and the load
+// in force when it fired.
+func runReport(res *loadgen.Result, targets []loadgen.Target, verdict *verify.Verdict, endedBy string, view *alarmView) *report.Report {
+	rp := report.New(res, version, len(targets))
+	if len(targets) == 1 {
+		rp.Target = weburl.RedactText(targets[0].URL)
+	}
+	if verdict != nil {
+		rp.Alarm = alarmReport(*verdict)
+		rp.Alarm.Capacity = capacityReport(*verdict, res)
+		rp.Alarm.SetSamples(view.alarmSamples())
+		if endedBy != "" && res.Interrupted {
+			rp.EndedBy = endedBy
+		}
+	}
+	return rp
 }
 
 // loadAndWatch runs the load and, when an alarm is watched, the watcher
@@ -249,12 +298,16 @@ func (a *app) describe(s *settings, targets []loadgen.Target) {
 	case s.opts.Duration > 0:
 		what = "for " + s.opts.Duration.String()
 	}
+	users := fmt.Sprintf("%d concurrent users", s.opts.Users)
+	if len(s.opts.Stages) > 0 {
+		users, what = shapeDescription(&s.opts)
+	}
 	mode := ""
 	if s.opts.Internet {
 		mode = ", internet mode"
 	}
-	fmt.Fprintf(a.stderr, "** loadgen %s\n** Preparing %d concurrent users for battle against %d URL(s)%s, %s.\n",
-		version, s.opts.Users, len(targets), mode, what)
+	fmt.Fprintf(a.stderr, "** loadgen %s\n** Preparing %s for battle against %d URL(s)%s, %s.\n",
+		version, users, len(targets), mode, what)
 	fmt.Fprintf(a.stderr, "The server is now under siege...\n")
 }
 
@@ -281,7 +334,11 @@ func (a *app) emit(s *settings, rp *report.Report) error {
 			errs = append(errs, err)
 		}
 	} else if !s.quiet {
-		if err := rp.WriteText(a.stdout); err != nil {
+		out := a.stdout
+		if s.hlogStdout {
+			out = a.stderr // stdout carries the interval log
+		}
+		if err := rp.WriteText(out); err != nil {
 			errs = append(errs, err)
 		}
 	}

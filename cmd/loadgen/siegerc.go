@@ -6,6 +6,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -122,7 +123,9 @@ func parseSiegerc(r io.Reader, name string, env func(string) (string, bool)) (*s
 		return "", false
 	}
 	sc := bufio.NewScanner(r)
+	lines := 0
 	for n := 1; sc.Scan(); n++ {
+		lines = n
 		k, v, ok, err := siegercLine(sc.Text())
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
@@ -147,7 +150,9 @@ func parseSiegerc(r io.Reader, name string, env func(string) (string, bool)) (*s
 			rc.values[key] = []string{expanded}
 		}
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return nil, fmt.Errorf("%s:%d: line longer than %d KiB", name, lines+1, bufio.MaxScanTokenSize>>10)
+	} else if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	rc.ignored = ignoredKeys(rc.values, vars, used)

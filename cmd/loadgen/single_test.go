@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 // headServer records the head of every request (request line and headers)
@@ -20,21 +22,8 @@ type headServer struct {
 
 func newHeadServer(t *testing.T) *headServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	hs := &headServer{url: "http://" + ln.Addr().String()}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go hs.serve(c)
-		}
-	}()
+	hs := &headServer{}
+	hs.url = testsupport.RawServer(t, hs.serve)
 	return hs
 }
 

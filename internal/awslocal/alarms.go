@@ -3,6 +3,7 @@ package awslocal
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -149,9 +150,52 @@ func (s *Server) evictHistoryLocked() {
 	}
 }
 
+// alarmRequest is a PutMetricAlarm input as read, before validation: the
+// alarm's own fields, and the members whose presence or range is checked.
+type alarmRequest struct {
+	a                       *alarm
+	ep, dp, period          int64
+	hasEP, hasDP, hasPeriod bool
+	threshold               float64
+	hasThreshold            bool
+	treatMissing            string
+	hasTreatMissing         bool
+	hasDims                 bool
+	metricItems             []obj
+}
+
 func (s *Server) putMetricAlarm(in obj) (cbor.Map, *apiError) {
 	now := s.now()
+	req, aerr := readAlarmRequest(in)
+	if aerr != nil {
+		return nil, aerr
+	}
+	a := req.a
+	if aerr := checkAlarmName(a); aerr != nil {
+		return nil, aerr
+	}
+	if aerr := req.applyEvaluation(); aerr != nil {
+		return nil, aerr
+	}
+	if aerr := checkActionCounts(a); aerr != nil {
+		return nil, aerr
+	}
+	if aerr := s.applyAlarmMetric(&req); aerr != nil {
+		return nil, aerr
+	}
+	if p := a.evalPeriod(); p*a.evalPeriods > 86400 {
+		return nil, errf("ValidationError", "The evaluation period (%d s) multiplied by the number of periods (%d) must not exceed one day.", p, a.evalPeriods)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return nil, s.saveAlarmLocked(a, now)
+}
+
+// readAlarmRequest reads every PutMetricAlarm member; a member of the wrong
+// type fails here, before any rule is checked.
+func readAlarmRequest(in obj) (alarmRequest, *apiError) {
 	a := &alarm{actionsEnabled: true}
+	req := alarmRequest{a: a}
 	a.name, _ = in.str("AlarmName")
 	a.desc, _ = in.str("AlarmDescription")
 	if v, ok := in.boolean("ActionsEnabled"); ok {
@@ -161,121 +205,151 @@ func (s *Server) putMetricAlarm(in obj) (cbor.Map, *apiError) {
 	a.okActions = in.strs("OKActions")
 	a.insufActions = in.strs("InsufficientDataActions")
 	a.cmp, _ = in.str("ComparisonOperator")
-	dp, hasDP := in.int("DatapointsToAlarm")
-	ep, hasEP := in.int("EvaluationPeriods")
+	req.dp, req.hasDP = in.int("DatapointsToAlarm")
+	req.ep, req.hasEP = in.int("EvaluationPeriods")
 	a.evalLowSample, _ = in.str("EvaluateLowSampleCountPercentile")
 	a.metricName, _ = in.str("MetricName")
 	a.ns, _ = in.str("Namespace")
 	a.statistic, _ = in.str("Statistic")
 	a.extStat, _ = in.str("ExtendedStatistic")
-	period, hasPeriod := in.int("Period")
+	req.period, req.hasPeriod = in.int("Period")
 	a.unit, _ = in.str("Unit")
-	th, hasTh := in.float("Threshold")
-	tmd, hasTMD := in.str("TreatMissingData")
-	_, hasDims := in.get("Dimensions")
-	metricItems := in.objs("Metrics")
+	req.threshold, req.hasThreshold = in.float("Threshold")
+	req.treatMissing, req.hasTreatMissing = in.str("TreatMissingData")
+	_, req.hasDims = in.get("Dimensions")
+	req.metricItems = in.objs("Metrics")
 	if in.d.err != nil {
-		return nil, in.d.err
+		return req, in.d.err
 	}
 	dims, aerr := readDims(in, "Dimensions")
 	if aerr != nil {
-		return nil, aerr
+		return req, aerr
 	}
 	a.dims = dims
+	return req, nil
+}
 
+// checkAlarmName checks the alarm's name and description.
+func checkAlarmName(a *alarm) *apiError {
 	switch {
 	case a.name == "":
-		return nil, errf("MissingParameter", "The parameter AlarmName is required.")
+		return errf("MissingParameter", "The parameter AlarmName is required.")
 	case len(a.name) > 255:
-		return nil, errf("ValidationError", "1 validation error detected: Value at 'alarmName' failed to satisfy constraint: Member must have length less than or equal to 255")
+		return errf("ValidationError", "1 validation error detected: Value at 'alarmName' failed to satisfy constraint: Member must have length less than or equal to 255")
 	case !isASCII(a.name):
-		return nil, errf("ValidationError", "Alarm names must contain only ASCII characters.")
+		return errf("ValidationError", "Alarm names must contain only ASCII characters.")
 	case len(a.desc) > 1024:
-		return nil, errf("ValidationError", "1 validation error detected: Value at 'alarmDescription' failed to satisfy constraint: Member must have length less than or equal to 1024")
-	case !hasEP:
-		return nil, errf("MissingParameter", "The parameter EvaluationPeriods is required.")
-	case ep < 1:
-		return nil, errf("ValidationError", "1 validation error detected: Value '%d' at 'evaluationPeriods' failed to satisfy constraint: Member must have value greater than or equal to 1", ep)
-	case a.cmp == "":
-		return nil, errf("MissingParameter", "The parameter ComparisonOperator is required.")
-	case anomalyOperators[a.cmp]:
-		return nil, errf("ValidationError", "ComparisonOperator %s needs an anomaly detection band, which awslocal does not implement.", a.cmp)
-	case staticOperators[a.cmp] == "":
-		return nil, errf("ValidationError", "1 validation error detected: Value '%s' at 'comparisonOperator' failed to satisfy constraint: Member must satisfy enum value set: [GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold, LessThanOrEqualToThreshold, LessThanLowerOrGreaterThanUpperThreshold, LessThanLowerThreshold, GreaterThanUpperThreshold]", a.cmp)
-	case !hasTh:
-		return nil, errf("ValidationError", "Comparison operator %s requires a Threshold.", a.cmp)
-	case finite(th) != nil:
-		return nil, errf("InvalidParameterValue", "The value %v for parameter Threshold is invalid.", th)
+		return errf("ValidationError", "1 validation error detected: Value at 'alarmDescription' failed to satisfy constraint: Member must have length less than or equal to 1024")
 	}
-	a.evalPeriods, a.threshold = ep, th
+	return nil
+}
+
+// applyEvaluation checks how the alarm judges its data (periods, operator,
+// threshold, datapoints to alarm, missing data) and sets those fields.
+func (req *alarmRequest) applyEvaluation() *apiError {
+	a, ep := req.a, req.ep
+	switch {
+	case !req.hasEP:
+		return errf("MissingParameter", "The parameter EvaluationPeriods is required.")
+	case ep < 1:
+		return errf("ValidationError", "1 validation error detected: Value '%d' at 'evaluationPeriods' failed to satisfy constraint: Member must have value greater than or equal to 1", ep)
+	case a.cmp == "":
+		return errf("MissingParameter", "The parameter ComparisonOperator is required.")
+	case anomalyOperators[a.cmp]:
+		return errf("ValidationError", "ComparisonOperator %s needs an anomaly detection band, which awslocal does not implement.", a.cmp)
+	case staticOperators[a.cmp] == "":
+		return errf("ValidationError", "1 validation error detected: Value '%s' at 'comparisonOperator' failed to satisfy constraint: Member must satisfy enum value set: [GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold, LessThanOrEqualToThreshold, LessThanLowerOrGreaterThanUpperThreshold, LessThanLowerThreshold, GreaterThanUpperThreshold]", a.cmp)
+	case !req.hasThreshold:
+		return errf("ValidationError", "Comparison operator %s requires a Threshold.", a.cmp)
+	case finite(req.threshold) != nil:
+		return errf("InvalidParameterValue", "The value %v for parameter Threshold is invalid.", req.threshold)
+	}
+	a.evalPeriods, a.threshold = ep, req.threshold
 	a.dpToAlarm = ep
-	if hasDP {
-		if dp < 1 || dp > ep {
-			return nil, errf("ValidationError", "DatapointsToAlarm (%d) must be between 1 and EvaluationPeriods (%d).", dp, ep)
+	if req.hasDP {
+		if req.dp < 1 || req.dp > ep {
+			return errf("ValidationError", "DatapointsToAlarm (%d) must be between 1 and EvaluationPeriods (%d).", req.dp, ep)
 		}
-		a.dpToAlarm = dp
+		a.dpToAlarm = req.dp
 	}
 	a.treatMissing = "missing"
-	if hasTMD {
-		if !treatments[tmd] {
-			return nil, errf("ValidationError", "The value %s for parameter TreatMissingData is invalid. Valid values are breaching, notBreaching, ignore and missing.", tmd)
+	if req.hasTreatMissing {
+		if !treatments[req.treatMissing] {
+			return errf("ValidationError", "The value %s for parameter TreatMissingData is invalid. Valid values are breaching, notBreaching, ignore and missing.", req.treatMissing)
 		}
-		a.treatMissing = tmd
+		a.treatMissing = req.treatMissing
 	}
+	return nil
+}
+
+// checkActionCounts allows at most five actions of each kind.
+func checkActionCounts(a *alarm) *apiError {
 	for _, acts := range []struct {
 		name string
 		l    []string
 	}{{"AlarmActions", a.alarmActions}, {"OKActions", a.okActions}, {"InsufficientDataActions", a.insufActions}} {
 		if len(acts.l) > 5 {
-			return nil, errf("ValidationError", "The collection %s must not have more than 5 members.", acts.name)
+			return errf("ValidationError", "The collection %s must not have more than 5 members.", acts.name)
 		}
 	}
+	return nil
+}
 
-	plainGiven := a.metricName != "" || a.ns != "" || a.statistic != "" || a.extStat != "" || hasPeriod || hasDims || a.unit != ""
-	if len(metricItems) > 0 {
-		if plainGiven {
-			return nil, errf("InvalidParameterCombination", "Metrics cannot be combined with MetricName, Namespace, Dimensions, Statistic, ExtendedStatistic, Period or Unit.")
-		}
-		if aerr := s.readAlarmMetrics(a, metricItems); aerr != nil {
-			return nil, aerr
-		}
-	} else {
-		switch {
-		case a.metricName == "":
-			return nil, errf("MissingParameter", "The parameter MetricName is required.")
-		case a.ns == "":
-			return nil, errf("MissingParameter", "The parameter Namespace is required.")
-		case !hasPeriod:
-			return nil, errf("MissingParameter", "The parameter Period is required.")
-		case a.statistic == "" && a.extStat == "":
-			return nil, errf("MissingParameter", "The parameter Statistic or ExtendedStatistic is required.")
-		case a.statistic != "" && a.extStat != "":
-			return nil, errf("InvalidParameterCombination", "The parameters Statistic and ExtendedStatistic are mutually exclusive and you have specified both.")
-		case a.statistic != "" && !basicStats[a.statistic]:
-			return nil, errf("InvalidParameterValue", "The value %s for parameter Statistic is invalid.", a.statistic)
-		case a.extStat != "" && !percentileRE.MatchString(a.extStat):
-			return nil, errf("InvalidParameterValue", "The value %s for parameter ExtendedStatistic is invalid.", a.extStat)
-		case a.unit != "" && !standardUnits[a.unit]:
-			return nil, errf("InvalidParameterValue", "The value %s for parameter Unit is invalid.", a.unit)
-		}
-		if aerr := checkPeriod(period, "Period", ""); aerr != nil {
-			return nil, aerr
-		}
-		a.period = period
+// applyAlarmMetric checks what the alarm watches: either Metrics (metric
+// math) or one plain metric, never both.
+func (s *Server) applyAlarmMetric(req *alarmRequest) *apiError {
+	if len(req.metricItems) == 0 {
+		return req.applyPlainMetric()
 	}
-	if p := a.evalPeriod(); p*a.evalPeriods > 86400 {
-		return nil, errf("ValidationError", "The evaluation period (%d s) multiplied by the number of periods (%d) must not exceed one day.", p, a.evalPeriods)
+	a := req.a
+	if a.metricName != "" || a.ns != "" || a.statistic != "" || a.extStat != "" || req.hasPeriod || req.hasDims || a.unit != "" {
+		return errf("InvalidParameterCombination", "Metrics cannot be combined with MetricName, Namespace, Dimensions, Statistic, ExtendedStatistic, Period or Unit.")
 	}
+	return s.readAlarmMetrics(a, req.metricItems)
+}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// applyPlainMetric checks the members of an alarm on one metric and sets
+// its period.
+func (req *alarmRequest) applyPlainMetric() *apiError {
+	a := req.a
+	switch {
+	case a.metricName == "":
+		return errf("MissingParameter", "The parameter MetricName is required.")
+	case a.ns == "":
+		return errf("MissingParameter", "The parameter Namespace is required.")
+	case !req.hasPeriod:
+		return errf("MissingParameter", "The parameter Period is required.")
+	case a.statistic == "" && a.extStat == "":
+		return errf("MissingParameter", "The parameter Statistic or ExtendedStatistic is required.")
+	case a.statistic != "" && a.extStat != "":
+		return errf("InvalidParameterCombination", "The parameters Statistic and ExtendedStatistic are mutually exclusive and you have specified both.")
+	case a.statistic != "" && !basicStats[a.statistic]:
+		return errf("InvalidParameterValue", "The value %s for parameter Statistic is invalid.", a.statistic)
+	case a.extStat != "" && !percentileRE.MatchString(a.extStat):
+		return errf("InvalidParameterValue", "The value %s for parameter ExtendedStatistic is invalid.", a.extStat)
+	case a.unit != "" && !standardUnits[a.unit]:
+		return errf("InvalidParameterValue", "The value %s for parameter Unit is invalid.", a.unit)
+	}
+	if aerr := checkPeriod(req.period, "Period", ""); aerr != nil {
+		return aerr
+	}
+	a.period = req.period
+	return nil
+}
+
+// saveAlarmLocked stores a new alarm, or replaces the one of that name. A
+// new alarm starts in INSUFFICIENT_DATA and is first evaluated at the next
+// period boundary; a replaced one keeps its state, and its next evaluation
+// unless the period changed or the new boundary comes sooner. Either way a
+// ConfigurationUpdate history item records it.
+func (s *Server) saveAlarmLocked(a *alarm, now time.Time) *apiError {
 	a.arn = fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", s.region, accountID, a.name)
 	a.configUpdated = now
 	p := a.evalPeriod()
 	first := alignDown(now.Unix(), p) + p
 	old := s.alarms[a.name]
 	if old == nil && len(s.alarms) >= maxAlarms {
-		return nil, errf("LimitExceeded", "awslocal holds at most %d alarms", maxAlarms)
+		return errf("LimitExceeded", "awslocal holds at most %d alarms", maxAlarms)
 	}
 	if old == nil {
 		a.state, a.reason = stateInsufficient, "Unchecked: Initial alarm creation"
@@ -284,7 +358,7 @@ func (s *Server) putMetricAlarm(in obj) (cbor.Map, *apiError) {
 		s.alarms[a.name] = a
 		s.addHistoryLocked(a.name, now, "ConfigurationUpdate", fmt.Sprintf("Alarm %q created", a.name),
 			mustJSON(map[string]any{"version": "1.0", "type": "Create", "createdAlarm": a.configJSON()}))
-		return nil, nil
+		return nil
 	}
 	a.state, a.reason, a.reasonData = old.state, old.reason, old.reasonData
 	a.stateUpdated, a.stateTransitioned = old.stateUpdated, old.stateTransitioned
@@ -295,7 +369,7 @@ func (s *Server) putMetricAlarm(in obj) (cbor.Map, *apiError) {
 	s.alarms[a.name] = a
 	s.addHistoryLocked(a.name, now, "ConfigurationUpdate", fmt.Sprintf("Alarm %q updated", a.name),
 		mustJSON(map[string]any{"version": "1.0", "type": "Update", "updatedAlarm": a.configJSON(), "originalAlarm": old.configJSON()}))
-	return nil, nil
+	return nil
 }
 
 // readAlarmMetrics reads and validates the Metrics of a metric-math alarm.
@@ -490,80 +564,38 @@ func (a *alarm) toCBOR() cbor.Map {
 
 var stateValues = map[string]bool{stateOK: true, stateAlarm: true, stateInsufficient: true}
 
-func (s *Server) describeAlarms(in obj) (cbor.Map, *apiError) {
-	names := in.strs("AlarmNames")
-	prefix, hasPrefix := in.str("AlarmNamePrefix")
-	actionPrefix, _ := in.str("ActionPrefix")
-	state, hasState := in.str("StateValue")
-	types := in.strs("AlarmTypes")
-	maxRec, hasMax := in.int("MaxRecords")
-	tok, _ := in.str("NextToken")
-	_, children := in.get("ChildrenOfAlarmName")
-	_, parents := in.get("ParentsOfAlarmName")
-	if in.d.err != nil {
-		return nil, in.d.err
-	}
-	if len(names) > 100 {
-		return nil, errf("ValidationError", "1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to 100")
-	}
-	if len(names) > 0 && hasPrefix {
-		return nil, errf("InvalidParameterCombination", "The parameters AlarmNames and AlarmNamePrefix are mutually exclusive.")
-	}
-	if hasState && !stateValues[state] {
-		return nil, errf("ValidationError", "1 validation error detected: Value '%s' at 'stateValue' failed to satisfy constraint: Member must satisfy enum value set: [OK, ALARM, INSUFFICIENT_DATA]", state)
-	}
-	wantMetric := len(types) == 0
-	for _, t := range types {
-		switch t {
-		case "MetricAlarm":
-			wantMetric = true
-		case "CompositeAlarm", "LogAlarm":
-		default:
-			return nil, errf("ValidationError", "1 validation error detected: Value '%s' at 'alarmTypes' failed to satisfy constraint: Member must satisfy enum value set: [CompositeAlarm, MetricAlarm, LogAlarm]", t)
-		}
-	}
-	if children || parents {
-		wantMetric = false // no composite alarms here, so no children or parents
-	}
-	if !hasMax {
-		maxRec = 50
-	}
-	if maxRec < 1 || maxRec > 100 {
-		return nil, errf("ValidationError", "1 validation error detected: Value '%d' at 'maxRecords' failed to satisfy constraint: Member must have value between 1 and 100", maxRec)
-	}
-	after := ""
-	if tok != "" {
-		v, ok := decodeToken("alarms", tok)
-		if !ok {
-			return nil, errf("InvalidNextToken", "The service couldn't process the NextToken.")
-		}
-		after = v
-	}
+// alarmFilter is a DescribeAlarms selection: which alarms, and the page.
+type alarmFilter struct {
+	names        map[string]bool // empty: any name
+	prefix       string
+	hasPrefix    bool
+	actionPrefix string
+	state        string
+	hasState     bool
+	wantMetric   bool   // metric alarms are asked for (the only kind here)
+	after        string // the page starts after this name
+	maxRec       int64
+}
 
+func (s *Server) describeAlarms(in obj) (cbor.Map, *apiError) {
+	f, aerr := readAlarmFilter(in)
+	if aerr != nil {
+		return nil, aerr
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var sel []string
-	if wantMetric {
-		wanted := map[string]bool{}
-		for _, n := range names {
-			wanted[n] = true
-		}
+	if f.wantMetric {
 		for n, a := range s.alarms {
-			switch {
-			case len(names) > 0 && !wanted[n],
-				hasPrefix && !strings.HasPrefix(n, prefix),
-				hasState && a.state != state,
-				actionPrefix != "" && !hasActionPrefix(a, actionPrefix),
-				after != "" && n <= after:
-				continue
+			if f.matches(n, a) {
+				sel = append(sel, n)
 			}
-			sel = append(sel, n)
 		}
 	}
 	sort.Strings(sel)
 	out := cbor.Map{"CompositeAlarms": cbor.List{}, "MetricAlarms": cbor.List{}}
-	if len(sel) > int(maxRec) {
-		sel = sel[:maxRec]
+	if len(sel) > int(f.maxRec) {
+		sel = sel[:f.maxRec]
 		out["NextToken"] = cStr(encodeToken("alarms", sel[len(sel)-1]))
 	}
 	l := make(cbor.List, 0, len(sel))
@@ -572,6 +604,96 @@ func (s *Server) describeAlarms(in obj) (cbor.Map, *apiError) {
 	}
 	out["MetricAlarms"] = l
 	return out, nil
+}
+
+// readAlarmFilter reads and checks DescribeAlarms' input.
+func readAlarmFilter(in obj) (alarmFilter, *apiError) {
+	var f alarmFilter
+	names := in.strs("AlarmNames")
+	f.prefix, f.hasPrefix = in.str("AlarmNamePrefix")
+	f.actionPrefix, _ = in.str("ActionPrefix")
+	f.state, f.hasState = in.str("StateValue")
+	types := in.strs("AlarmTypes")
+	maxRec, hasMax := in.int("MaxRecords")
+	tok, _ := in.str("NextToken")
+	_, children := in.get("ChildrenOfAlarmName")
+	_, parents := in.get("ParentsOfAlarmName")
+	if in.d.err != nil {
+		return f, in.d.err
+	}
+	if len(names) > 100 {
+		return f, errf("ValidationError", "1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to 100")
+	}
+	if len(names) > 0 && f.hasPrefix {
+		return f, errf("InvalidParameterCombination", "The parameters AlarmNames and AlarmNamePrefix are mutually exclusive.")
+	}
+	if f.hasState && !stateValues[f.state] {
+		return f, errf("ValidationError", "1 validation error detected: Value '%s' at 'stateValue' failed to satisfy constraint: Member must satisfy enum value set: [OK, ALARM, INSUFFICIENT_DATA]", f.state)
+	}
+	var aerr *apiError
+	if f.wantMetric, aerr = wantsMetricAlarms(types); aerr != nil {
+		return f, aerr
+	}
+	if children || parents {
+		f.wantMetric = false // no composite alarms here, so no children or parents
+	}
+	if f.maxRec, aerr = checkMaxRecords(maxRec, hasMax, 50); aerr != nil {
+		return f, aerr
+	}
+	if tok != "" {
+		v, ok := decodeToken("alarms", tok)
+		if !ok {
+			return f, errf("InvalidNextToken", "The service couldn't process the NextToken.")
+		}
+		f.after = v
+	}
+	f.names = map[string]bool{}
+	for _, n := range names {
+		f.names[n] = true
+	}
+	return f, nil
+}
+
+// wantsMetricAlarms checks DescribeAlarms' AlarmTypes and says whether
+// they include metric alarms (no types: every type).
+func wantsMetricAlarms(types []string) (bool, *apiError) {
+	want := len(types) == 0
+	for _, t := range types {
+		switch t {
+		case "MetricAlarm":
+			want = true
+		case "CompositeAlarm", "LogAlarm":
+		default:
+			return false, errf("ValidationError", "1 validation error detected: Value '%s' at 'alarmTypes' failed to satisfy constraint: Member must satisfy enum value set: [CompositeAlarm, MetricAlarm, LogAlarm]", t)
+		}
+	}
+	return want, nil
+}
+
+// checkMaxRecords applies a describe call's MaxRecords: def when not
+// given, else between 1 and 100.
+func checkMaxRecords(n int64, given bool, def int64) (int64, *apiError) {
+	if !given {
+		n = def
+	}
+	if n < 1 || n > 100 {
+		return 0, errf("ValidationError", "1 validation error detected: Value '%d' at 'maxRecords' failed to satisfy constraint: Member must have value between 1 and 100", n)
+	}
+	return n, nil
+}
+
+// matches says whether the alarm named n passes the filter and comes after
+// the page's start.
+func (f *alarmFilter) matches(n string, a *alarm) bool {
+	switch {
+	case len(f.names) > 0 && !f.names[n],
+		f.hasPrefix && !strings.HasPrefix(n, f.prefix),
+		f.hasState && a.state != f.state,
+		f.actionPrefix != "" && !hasActionPrefix(a, f.actionPrefix),
+		f.after != "" && n <= f.after:
+		return false
+	}
+	return true
 }
 
 func hasActionPrefix(a *alarm, p string) bool {
@@ -682,68 +804,109 @@ var historyTypes = map[string]bool{
 	"AlarmContributorStateUpdate": true, "AlarmContributorAction": true,
 }
 
+// historyFilter is a DescribeAlarmHistory selection: which items, in which
+// order, and the page.
+type historyFilter struct {
+	name       string
+	hasName    bool
+	typ        string
+	hasType    bool
+	start, end time.Time
+	hasStart   bool
+	hasEnd     bool
+	ascending  bool
+	wantMetric bool // metric alarms are asked for (the only kind here)
+	offset     int  // items skipped by the earlier pages
+	maxRec     int64
+}
+
 func (s *Server) describeAlarmHistory(in obj) (cbor.Map, *apiError) {
-	name, hasName := in.str("AlarmName")
-	typ, hasType := in.str("HistoryItemType")
-	start, hasStart := in.time("StartDate")
-	end, hasEnd := in.time("EndDate")
+	f, aerr := readHistoryFilter(in)
+	if aerr != nil {
+		return nil, aerr
+	}
+	items := s.historyItems(&f)
+	sortHistory(items, f.ascending)
+	out := cbor.Map{}
+	offset := min(f.offset, len(items))
+	items = items[offset:]
+	if len(items) > int(f.maxRec) {
+		items = items[:f.maxRec]
+		out["NextToken"] = cStr(encodeToken("history", strconv.Itoa(offset+int(f.maxRec))))
+	}
+	l := make(cbor.List, 0, len(items))
+	for _, it := range items {
+		l = append(l, it.toCBOR())
+	}
+	out["AlarmHistoryItems"] = l
+	return out, nil
+}
+
+// readHistoryFilter reads and checks DescribeAlarmHistory's input.
+func readHistoryFilter(in obj) (historyFilter, *apiError) {
+	var f historyFilter
+	f.name, f.hasName = in.str("AlarmName")
+	f.typ, f.hasType = in.str("HistoryItemType")
+	f.start, f.hasStart = in.time("StartDate")
+	f.end, f.hasEnd = in.time("EndDate")
 	scanBy, _ := in.str("ScanBy")
 	maxRec, hasMax := in.int("MaxRecords")
 	tok, _ := in.str("NextToken")
 	types := in.strs("AlarmTypes")
 	if in.d.err != nil {
-		return nil, in.d.err
+		return f, in.d.err
 	}
-	if hasType && !historyTypes[typ] {
-		return nil, errf("ValidationError", "1 validation error detected: Value '%s' at 'historyItemType' failed to satisfy constraint: Member must satisfy enum value set: [ConfigurationUpdate, StateUpdate, Action, AlarmContributorStateUpdate, AlarmContributorAction]", typ)
+	if f.hasType && !historyTypes[f.typ] {
+		return f, errf("ValidationError", "1 validation error detected: Value '%s' at 'historyItemType' failed to satisfy constraint: Member must satisfy enum value set: [ConfigurationUpdate, StateUpdate, Action, AlarmContributorStateUpdate, AlarmContributorAction]", f.typ)
 	}
-	if scanBy == "" {
-		scanBy = "TimestampDescending"
+	if scanBy != "" && scanBy != "TimestampDescending" && scanBy != "TimestampAscending" {
+		return f, errf("ValidationError", "1 validation error detected: Value '%s' at 'scanBy' failed to satisfy constraint: Member must satisfy enum value set: [TimestampDescending, TimestampAscending]", scanBy)
 	}
-	if scanBy != "TimestampDescending" && scanBy != "TimestampAscending" {
-		return nil, errf("ValidationError", "1 validation error detected: Value '%s' at 'scanBy' failed to satisfy constraint: Member must satisfy enum value set: [TimestampDescending, TimestampAscending]", scanBy)
+	f.ascending = scanBy == "TimestampAscending"
+	var aerr *apiError
+	if f.maxRec, aerr = checkMaxRecords(maxRec, hasMax, 100); aerr != nil {
+		return f, aerr
 	}
-	if !hasMax {
-		maxRec = 100
-	}
-	if maxRec < 1 || maxRec > 100 {
-		return nil, errf("ValidationError", "1 validation error detected: Value '%d' at 'maxRecords' failed to satisfy constraint: Member must have value between 1 and 100", maxRec)
-	}
-	offset := 0
 	if tok != "" {
 		v, ok := decodeToken("history", tok)
 		n, err := strconv.Atoi(v)
 		if !ok || err != nil || n < 0 {
-			return nil, errf("InvalidNextToken", "The service couldn't process the NextToken.")
+			return f, errf("InvalidNextToken", "The service couldn't process the NextToken.")
 		}
-		offset = n
+		f.offset = n
 	}
-	wantMetric := len(types) == 0
-	for _, t := range types {
-		if t == "MetricAlarm" {
-			wantMetric = true
-		}
-	}
+	f.wantMetric = len(types) == 0 || slices.Contains(types, "MetricAlarm")
+	return f, nil
+}
 
+// historyItems collects the history items that pass the filter, unordered.
+func (s *Server) historyItems(f *historyFilter) []historyItem {
+	if !f.wantMetric {
+		return nil
+	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var items []historyItem
-	if wantMetric {
-		for n, h := range s.history {
-			if hasName && n != name {
+	for n, h := range s.history {
+		if f.hasName && n != f.name {
+			continue
+		}
+		for _, it := range h {
+			if (f.hasType && it.typ != f.typ) || (f.hasStart && it.t.Before(f.start)) || (f.hasEnd && it.t.After(f.end)) {
 				continue
 			}
-			for _, it := range h {
-				if (hasType && it.typ != typ) || (hasStart && it.t.Before(start)) || (hasEnd && it.t.After(end)) {
-					continue
-				}
-				items = append(items, it)
-			}
+			items = append(items, it)
 		}
 	}
-	s.mu.Unlock()
+	return items
+}
+
+// sortHistory orders items newest first, or oldest first when ascending;
+// items of one instant go by the order they were written in, the same way.
+func sortHistory(items []historyItem, ascending bool) {
 	sort.Slice(items, func(i, j int) bool {
 		a, b := items[i], items[j]
-		if scanBy == "TimestampAscending" {
+		if ascending {
 			a, b = b, a
 		}
 		if !a.t.Equal(b.t) {
@@ -751,26 +914,16 @@ func (s *Server) describeAlarmHistory(in obj) (cbor.Map, *apiError) {
 		}
 		return a.seq > b.seq
 	})
-	out := cbor.Map{}
-	if offset > len(items) {
-		offset = len(items)
+}
+
+// toCBOR renders the item as a types.AlarmHistoryItem.
+func (it historyItem) toCBOR() cbor.Map {
+	return cbor.Map{
+		"AlarmName":       cStr(it.alarmName),
+		"AlarmType":       cStr("MetricAlarm"),
+		"Timestamp":       cTime(it.t),
+		"HistoryItemType": cStr(it.typ),
+		"HistorySummary":  cStr(it.summary),
+		"HistoryData":     cStr(it.data),
 	}
-	items = items[offset:]
-	if len(items) > int(maxRec) {
-		items = items[:maxRec]
-		out["NextToken"] = cStr(encodeToken("history", strconv.Itoa(offset+int(maxRec))))
-	}
-	l := make(cbor.List, 0, len(items))
-	for _, it := range items {
-		l = append(l, cbor.Map{
-			"AlarmName":       cStr(it.alarmName),
-			"AlarmType":       cStr("MetricAlarm"),
-			"Timestamp":       cTime(it.t),
-			"HistoryItemType": cStr(it.typ),
-			"HistorySummary":  cStr(it.summary),
-			"HistoryData":     cStr(it.data),
-		})
-	}
-	out["AlarmHistoryItems"] = l
-	return out, nil
 }

@@ -135,6 +135,33 @@ func errClusterNotFound() *jsonError {
 	return jerrf("ClusterNotFoundException", "Cluster not found.")
 }
 
+// clusterLocked finds the cluster a request names (by name or ARN, ""
+// meaning "default") or answers ClusterNotFoundException. s.mu is held.
+func (s *Server) clusterLocked(ref string) (*cluster, *jsonError) {
+	cl := s.lookupClusterLocked(ref)
+	if cl == nil {
+		return nil, errClusterNotFound()
+	}
+	return cl, nil
+}
+
+// ecsClusterPage answers a List call over the ARNs that arns lists of the
+// cluster ref: a page of them, sorted, at most limit long and never nil,
+// with the next page's token (a token of kind).
+func (s *Server) ecsClusterPage(ref, kind, token string, limit int, arns func(*cluster) []string) ([]string, string, *jsonError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cl, jerr := s.clusterLocked(ref)
+	if jerr != nil {
+		return nil, "", jerr
+	}
+	sel, next, jerr := page(arns(cl), kind, token, limit)
+	if jerr != nil {
+		return nil, "", jerr
+	}
+	return append([]string{}, sel...), next, nil
+}
+
 type ecsSetting struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
@@ -308,9 +335,9 @@ func (s *Server) ecsUpdateClusterSettings(body []byte) (any, *jsonError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cl := s.lookupClusterLocked(in.Cluster)
-	if cl == nil {
-		return nil, errClusterNotFound()
+	cl, jerr := s.clusterLocked(in.Cluster)
+	if jerr != nil {
+		return nil, jerr
 	}
 	for _, st := range in.Settings {
 		cl.ContainerInsights = st.Value
@@ -339,24 +366,19 @@ func (s *Server) ecsListContainerInstances(body []byte) (any, *jsonError) {
 	default:
 		return nil, jerrf("InvalidParameterException", "Invalid status %s.", in.Status)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cl := s.lookupClusterLocked(in.Cluster)
-	if cl == nil {
-		return nil, errClusterNotFound()
-	}
-	var arns []string
-	if in.Status == "" || in.Status == "ACTIVE" {
-		arns = append(arns, cl.instances...)
-	}
-	sel, next, jerr := page(arns, "instances", in.NextToken, limit)
+	arns, next, jerr := s.ecsClusterPage(in.Cluster, "instances", in.NextToken, limit, func(cl *cluster) []string {
+		if in.Status == "" || in.Status == "ACTIVE" {
+			return append([]string(nil), cl.instances...)
+		}
+		return nil
+	})
 	if jerr != nil {
 		return nil, jerr
 	}
 	return struct {
 		ContainerInstanceArns []string `json:"containerInstanceArns"`
 		NextToken             string   `json:"nextToken,omitempty"`
-	}{append([]string{}, sel...), next}, nil
+	}{arns, next}, nil
 }
 
 func (s *Server) ecsListServices(body []byte) (any, *jsonError) {
@@ -373,26 +395,22 @@ func (s *Server) ecsListServices(body []byte) (any, *jsonError) {
 	if jerr != nil {
 		return nil, jerr
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cl := s.lookupClusterLocked(in.Cluster)
-	if cl == nil {
-		return nil, errClusterNotFound()
-	}
-	var arns []string
-	for _, sv := range cl.Services {
-		if in.LaunchType == "" || in.LaunchType == sv.LaunchType {
-			arns = append(arns, s.ecsARN("service", cl.Name+"/"+sv.Name))
+	arns, next, jerr := s.ecsClusterPage(in.Cluster, "services", in.NextToken, limit, func(cl *cluster) []string {
+		var arns []string
+		for _, sv := range cl.Services {
+			if in.LaunchType == "" || in.LaunchType == sv.LaunchType {
+				arns = append(arns, s.ecsARN("service", cl.Name+"/"+sv.Name))
+			}
 		}
-	}
-	sel, next, jerr := page(arns, "services", in.NextToken, limit)
+		return arns
+	})
 	if jerr != nil {
 		return nil, jerr
 	}
 	return struct {
 		ServiceArns []string `json:"serviceArns"`
 		NextToken   string   `json:"nextToken,omitempty"`
-	}{append([]string{}, sel...), next}, nil
+	}{arns, next}, nil
 }
 
 type ecsServiceJSON struct {
@@ -420,9 +438,9 @@ func (s *Server) ecsDescribeServices(body []byte) (any, *jsonError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cl := s.lookupClusterLocked(in.Cluster)
-	if cl == nil {
-		return nil, errClusterNotFound()
+	cl, jerr := s.clusterLocked(in.Cluster)
+	if jerr != nil {
+		return nil, jerr
 	}
 	out := struct {
 		Services []ecsServiceJSON `json:"services"`

@@ -485,7 +485,15 @@ func TestEvaluatorUserGuideTables(t *testing.T) {
 	f.clock.Set(t0.Add(300 * time.Second))
 	f.srv.Evaluate()
 	seen := 0
-	p := cloudwatch.NewDescribeAlarmsPaginator(f.cw, &cloudwatch.DescribeAlarmsInput{MaxRecords: aws.Int32(100)})
+	// The pages are large (100 alarms): read them with the SDK's standard
+	// retryer. On a loaded machine the Go SDK sometimes loses a large answer
+	// from a loopback server that answers at once ("read tcp ...: use of
+	// closed network connection"): net/http's persistConn.writeLoop reports
+	// a write error on the request after the answer has arrived and closes
+	// the connection under it (seen with the SDK's request body, a smithy-go
+	// safeWriteToReadCloser, never with a plain http.Request). The standard
+	// retryer retries it, as it would on AWS.
+	p := cloudwatch.NewDescribeAlarmsPaginator(f.retryingCW(), &cloudwatch.DescribeAlarmsInput{MaxRecords: aws.Int32(100)})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctxT(t))
 		if err != nil {

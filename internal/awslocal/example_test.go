@@ -11,6 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/loadgen/loadgen/internal/awslocal"
 )
@@ -71,4 +74,63 @@ func ExampleStart() {
 	// http://demo-alb.example
 	// ALARM
 	// Threshold Crossed: 1 out of the last 1 datapoints [93.5 (25/11/26 10:50:00)] was greater than the threshold (50.0) (minimum 1 datapoint for INSUFFICIENT_DATA -> ALARM transition).
+}
+
+// Seed the chapter's world (the cluster with Container Insights, the
+// service-linked roles, the performance log group, an alarm topic with a
+// pending e-mail subscription) and read it back with the SDK's clients.
+func ExampleServer_PutCluster() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv := awslocal.New(awslocal.Options{})
+	clusterARN, err := srv.PutCluster(awslocal.Cluster{Name: "container-demo", ContainerInsights: "enabled",
+		Services: []awslocal.Service{{Name: "ecsdemo-frontend", DesiredCount: 3}}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, svc := range []string{"ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com"} {
+		if _, err := srv.PutServiceLinkedRole(svc); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	group := "/aws/ecs/containerinsights/container-demo/performance"
+	if err := srv.CreateLogGroup(group); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := srv.PutLogEvents(group, "FargateTelemetry-1", awslocal.LogEvent{Time: time.Now(), Message: `{"Type":"Task","TaskId":"t1","ServiceName":"ecsdemo-frontend"}`}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	topic, _ := srv.CreateTopic("Default_CloudWatch_Alarms_Topic")
+	if _, err := srv.Subscribe(topic, "email", "participant@example.com", false); err != nil {
+		fmt.Println(err)
+		return
+	}
+	base, err := awslocal.Start(ctx, "127.0.0.1:0", srv)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
+	ecsc := ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint = aws.String(base) })
+	out, err := ecsc.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{clusterARN}, Include: []ecstypes.ClusterField{ecstypes.ClusterFieldSettings}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(aws.ToString(out.Clusters[0].ClusterName), aws.ToString(out.Clusters[0].Settings[0].Value))
+	snsc := sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = aws.String(base) })
+	subs, err := snsc.ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(topic)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(aws.ToString(subs.Subscriptions[0].Endpoint), aws.ToString(subs.Subscriptions[0].SubscriptionArn))
+	// Output:
+	// container-demo enabled
+	// participant@example.com PendingConfirmation
 }

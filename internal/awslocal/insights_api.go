@@ -152,7 +152,10 @@ type queryStatistics struct {
 	BytesScanned   float64 `json:"bytesScanned"`
 }
 
-func (s *Server) logsGetQueryResults(body []byte) (any, *jsonError) {
+// withQuery answers a request that names a query by its queryId
+// (GetQueryResults, StopQuery): f answers for the query, under s.mu, or
+// the answer is ResourceNotFoundException.
+func (s *Server) withQuery(body []byte, f func(q *insightsQuery) (any, *jsonError)) (any, *jsonError) {
 	var in struct {
 		QueryID string `json:"queryId"`
 	}
@@ -165,40 +168,36 @@ func (s *Server) logsGetQueryResults(body []byte) (any, *jsonError) {
 	if q == nil {
 		return nil, jerrf("ResourceNotFoundException", "Query %s does not exist.", in.QueryID)
 	}
-	q.polls++
-	if q.status == "Running" && q.polls > 1 {
-		q.status = "Complete"
-	}
-	out := struct {
-		Results    [][]resultField `json:"results"`
-		Statistics queryStatistics `json:"statistics"`
-		Status     string          `json:"status"`
-	}{Results: [][]resultField{}, Status: q.status}
-	if q.status == "Complete" {
-		out.Results = q.res.resultFields()
-		out.Statistics = queryStatistics{float64(q.res.matched), float64(q.res.scanned), float64(q.res.bytes)}
-	}
-	return out, nil
+	return f(q)
+}
+
+func (s *Server) logsGetQueryResults(body []byte) (any, *jsonError) {
+	return s.withQuery(body, func(q *insightsQuery) (any, *jsonError) {
+		q.polls++
+		if q.status == "Running" && q.polls > 1 {
+			q.status = "Complete"
+		}
+		out := struct {
+			Results    [][]resultField `json:"results"`
+			Statistics queryStatistics `json:"statistics"`
+			Status     string          `json:"status"`
+		}{Results: [][]resultField{}, Status: q.status}
+		if q.status == "Complete" {
+			out.Results = q.res.resultFields()
+			out.Statistics = queryStatistics{float64(q.res.matched), float64(q.res.scanned), float64(q.res.bytes)}
+		}
+		return out, nil
+	})
 }
 
 func (s *Server) logsStopQuery(body []byte) (any, *jsonError) {
-	var in struct {
-		QueryID string `json:"queryId"`
-	}
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q := s.queries[in.QueryID]
-	if q == nil {
-		return nil, jerrf("ResourceNotFoundException", "Query %s does not exist.", in.QueryID)
-	}
-	if q.status != "Running" {
-		return nil, jerrf("InvalidParameterException", "Query %s is not running (it is %s).", in.QueryID, q.status)
-	}
-	q.status = "Cancelled"
-	return struct {
-		Success bool `json:"success"`
-	}{true}, nil
+	return s.withQuery(body, func(q *insightsQuery) (any, *jsonError) {
+		if q.status != "Running" {
+			return nil, jerrf("InvalidParameterException", "Query %s is not running (it is %s).", q.id, q.status)
+		}
+		q.status = "Cancelled"
+		return struct {
+			Success bool `json:"success"`
+		}{true}, nil
+	})
 }

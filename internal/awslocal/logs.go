@@ -163,6 +163,49 @@ func errNoLogStream() *jsonError {
 	return jerrf("ResourceNotFoundException", "The specified log stream does not exist.")
 }
 
+func errBadNextToken() *jsonError {
+	return jerrf("InvalidParameterException", "The specified nextToken is invalid.")
+}
+
+// logGroupLocked finds a log group or answers ResourceNotFoundException.
+// s.mu is held.
+func (s *Server) logGroupLocked(name string) (*logGroup, *jsonError) {
+	g := s.logGroups[name]
+	if g == nil {
+		return nil, errNoLogGroup()
+	}
+	return g, nil
+}
+
+// logStreamLocked finds a log stream and its group or answers
+// ResourceNotFoundException for the one missing. s.mu is held.
+func (s *Server) logStreamLocked(group, stream string) (*logGroup, *logStream, *jsonError) {
+	g, jerr := s.logGroupLocked(group)
+	if jerr != nil {
+		return nil, nil, jerr
+	}
+	st := g.streams[stream]
+	if st == nil {
+		return nil, nil, errNoLogStream()
+	}
+	return g, st, nil
+}
+
+// groupAndLimit reads what the calls on one log group's events take: the
+// limit (1..hi, hi when absent), then the group by logGroupName or
+// logGroupIdentifier (see groupRef).
+func groupAndLimit(name, ident string, n *int, hi int) (string, int, *jsonError) {
+	limit, jerr := limitParam(n, hi)
+	if jerr != nil {
+		return "", 0, jerr
+	}
+	group, jerr := groupRef(name, ident)
+	if jerr != nil {
+		return "", 0, jerr
+	}
+	return group, limit, nil
+}
+
 // groupRef resolves a logGroupName or logGroupIdentifier (a name or an ARN).
 func groupRef(name, ident string) (string, *jsonError) {
 	if name != "" && ident != "" {
@@ -216,8 +259,8 @@ func (s *Server) logsDeleteLogGroup(body []byte) (any, *jsonError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.logGroups[in.LogGroupName] == nil {
-		return nil, errNoLogGroup()
+	if _, jerr := s.logGroupLocked(in.LogGroupName); jerr != nil {
+		return nil, jerr
 	}
 	delete(s.logGroups, in.LogGroupName)
 	return nil, nil
@@ -239,9 +282,9 @@ func (s *Server) logsPutRetentionPolicy(body []byte) (any, *jsonError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.logGroups[in.LogGroupName]
-	if g == nil {
-		return nil, errNoLogGroup()
+	g, jerr := s.logGroupLocked(in.LogGroupName)
+	if jerr != nil {
+		return nil, jerr
 	}
 	g.retention = in.RetentionInDays
 	return nil, nil
@@ -330,9 +373,9 @@ func (s *Server) logsCreateLogStream(body []byte) (any, *jsonError) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.logGroups[in.LogGroupName]
-	if g == nil {
-		return nil, errNoLogGroup()
+	g, jerr := s.logGroupLocked(in.LogGroupName)
+	if jerr != nil {
+		return nil, jerr
 	}
 	if g.streams[in.LogStreamName] != nil {
 		return nil, jerrf("ResourceAlreadyExistsException", "The specified log stream already exists")
@@ -354,12 +397,9 @@ func (s *Server) logsDeleteLogStream(body []byte) (any, *jsonError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.logGroups[in.LogGroupName]
-	if g == nil {
-		return nil, errNoLogGroup()
-	}
-	if g.streams[in.LogStreamName] == nil {
-		return nil, errNoLogStream()
+	g, _, jerr := s.logStreamLocked(in.LogGroupName, in.LogStreamName)
+	if jerr != nil {
+		return nil, jerr
 	}
 	delete(g.streams, in.LogStreamName)
 	return nil, nil
@@ -400,11 +440,7 @@ func (s *Server) logsDescribeLogStreams(body []byte) (any, *jsonError) {
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
-	limit, jerr := limitParam(in.Limit, 50)
-	if jerr != nil {
-		return nil, jerr
-	}
-	name, jerr := groupRef(in.LogGroupName, in.LogGroupIdentifier)
+	name, limit, jerr := groupAndLimit(in.LogGroupName, in.LogGroupIdentifier, in.Limit, 50)
 	if jerr != nil {
 		return nil, jerr
 	}
@@ -419,15 +455,15 @@ func (s *Server) logsDescribeLogStreams(body []byte) (any, *jsonError) {
 		v, ok := decodeToken("streams", in.NextToken)
 		n, err := strconv.Atoi(v)
 		if !ok || err != nil || n < 0 {
-			return nil, jerrf("InvalidParameterException", "The specified nextToken is invalid.")
+			return nil, errBadNextToken()
 		}
 		offset = n
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.logGroups[name]
-	if g == nil {
-		return nil, errNoLogGroup()
+	g, jerr := s.logGroupLocked(name)
+	if jerr != nil {
+		return nil, jerr
 	}
 	var sts []*logStream
 	for _, st := range g.streams {
@@ -531,13 +567,9 @@ func (s *Server) logsPutLogEvents(body []byte) (any, *jsonError) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.logGroups[in.LogGroupName]
-	if g == nil {
-		return nil, errNoLogGroup()
-	}
-	st := g.streams[in.LogStreamName]
-	if st == nil {
-		return nil, errNoLogStream()
+	g, st, jerr := s.logStreamLocked(in.LogGroupName, in.LogStreamName)
+	if jerr != nil {
+		return nil, jerr
 	}
 	oldest := now.Add(-maxEventAge).UnixMilli()
 	if g.retention > 0 {
@@ -589,6 +621,19 @@ var (
 	firstKey = eventKey{math.MinInt64, 0}
 	lastKey  = eventKey{math.MaxInt64, math.MaxUint64}
 )
+
+// eventTokenParam reads a request's nextToken of events: its direction
+// and key, or, when there is none, forward and firstKey.
+func eventTokenParam(tok string, forward bool) (bool, eventKey, *jsonError) {
+	if tok == "" {
+		return forward, firstKey, nil
+	}
+	dir, k, ok := decodeEventToken(tok)
+	if !ok {
+		return false, eventKey{}, errBadNextToken()
+	}
+	return dir == 'f', k, nil
+}
 
 func decodeEventToken(tok string) (byte, eventKey, bool) {
 	if len(tok) != 44 || (tok[0] != 'f' && tok[0] != 'b') || tok[1] != '/' || tok[42:] != "/s" {
@@ -684,31 +729,19 @@ func (s *Server) logsGetLogEvents(body []byte) (any, *jsonError) {
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
-	limit, jerr := limitParam(in.Limit, 10000)
+	name, limit, jerr := groupAndLimit(in.LogGroupName, in.LogGroupIdentifier, in.Limit, 10000)
 	if jerr != nil {
 		return nil, jerr
 	}
-	name, jerr := groupRef(in.LogGroupName, in.LogGroupIdentifier)
+	forward, k, jerr := eventTokenParam(in.NextToken, in.StartFromHead)
 	if jerr != nil {
 		return nil, jerr
-	}
-	forward, k := in.StartFromHead, firstKey
-	if in.NextToken != "" {
-		dir, key, ok := decodeEventToken(in.NextToken)
-		if !ok {
-			return nil, jerrf("InvalidParameterException", "The specified nextToken is invalid.")
-		}
-		forward, k = dir == 'f', key
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.logGroups[name]
-	if g == nil {
-		return nil, errNoLogGroup()
-	}
-	st := g.streams[in.LogStreamName]
-	if st == nil {
-		return nil, errNoLogStream()
+	_, st, jerr := s.logStreamLocked(name, in.LogStreamName)
+	if jerr != nil {
+		return nil, jerr
 	}
 	win := timeWindow{in.StartTime, in.EndTime}
 	var evs []logEvent

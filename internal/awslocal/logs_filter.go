@@ -177,11 +177,7 @@ func (s *Server) logsFilterLogEvents(body []byte) (any, *jsonError) {
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
-	limit, jerr := limitParam(in.Limit, 10000)
-	if jerr != nil {
-		return nil, jerr
-	}
-	name, jerr := groupRef(in.LogGroupName, in.LogGroupIdentifier)
+	name, limit, jerr := groupAndLimit(in.LogGroupName, in.LogGroupIdentifier, in.Limit, 10000)
 	if jerr != nil {
 		return nil, jerr
 	}
@@ -192,19 +188,15 @@ func (s *Server) logsFilterLogEvents(body []byte) (any, *jsonError) {
 	if err != nil {
 		return nil, jerrf("InvalidParameterException", "Invalid filter pattern: %v", err)
 	}
-	after := firstKey
-	if in.NextToken != "" {
-		_, k, ok := decodeEventToken(in.NextToken)
-		if !ok {
-			return nil, jerrf("InvalidParameterException", "The specified nextToken is invalid.")
-		}
-		after = k
+	_, after, jerr := eventTokenParam(in.NextToken, true) // FilterLogEvents reads forward only
+	if jerr != nil {
+		return nil, jerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.logGroups[name]
-	if g == nil {
-		return nil, errNoLogGroup()
+	g, jerr := s.logGroupLocked(name)
+	if jerr != nil {
+		return nil, jerr
 	}
 	wanted := map[string]bool{}
 	for _, n := range in.LogStreamNames {

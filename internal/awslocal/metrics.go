@@ -167,23 +167,44 @@ func readDatum(o obj, ns string, now time.Time) (pendingSample, *apiError) {
 	if aerr != nil {
 		return p, aerr
 	}
+	t, unit, aerr := readDatumTimeUnit(o, now)
+	if aerr != nil {
+		return p, aerr
+	}
+	sm, aerr := readDatumValues(o)
+	if aerr != nil {
+		return p, aerr
+	}
+	sm.t, sm.unit = t, unit
+	return pendingSample{ns: ns, name: name, dims: dims, s: sm}, nil
+}
+
+// readDatumTimeUnit reads a datum's timestamp (now when absent), its unit
+// (None when absent) and checks its storage resolution.
+func readDatumTimeUnit(o obj, now time.Time) (time.Time, string, *apiError) {
 	t, ok := o.time("Timestamp")
 	if !ok {
 		t = now
 	}
 	if t.After(now.Add(2 * time.Hour)) {
-		return p, errf("InvalidParameterValue", "The parameter %s.Timestamp must specify a time no more than two hours in the future.", o.path)
+		return t, "", errf("InvalidParameterValue", "The parameter %s.Timestamp must specify a time no more than two hours in the future.", o.path)
 	}
 	unit, hasUnit := o.str("Unit")
 	if hasUnit && !standardUnits[unit] {
-		return p, errf("InvalidParameterValue", "The value %s for parameter %s.Unit is invalid.", unit, o.path)
+		return t, "", errf("InvalidParameterValue", "The value %s for parameter %s.Unit is invalid.", unit, o.path)
 	}
 	if unit == "" {
 		unit = "None" // as on AWS: data without a unit have unit None
 	}
 	if res, ok := o.int("StorageResolution"); ok && res != 1 && res != 60 {
-		return p, errf("InvalidParameterValue", "The value %d for parameter %s.StorageResolution is invalid. Valid values are 1 and 60.", res, o.path)
+		return t, "", errf("InvalidParameterValue", "The value %d for parameter %s.StorageResolution is invalid. Valid values are 1 and 60.", res, o.path)
 	}
+	return t, unit, nil
+}
+
+// readDatumValues reads what a datum measured, given in exactly one of
+// three forms: one Value, a Values list (with Counts), or StatisticValues.
+func readDatumValues(o obj) (sample, *apiError) {
 	value, hasValue := o.float("Value")
 	_, hasValuesKey := o.get("Values")
 	values := o.floats("Values")
@@ -195,84 +216,100 @@ func readDatum(o obj, ns string, now time.Time) (pendingSample, *apiError) {
 			given++
 		}
 	}
-	if given == 0 {
-		return p, errf("InvalidParameterCombination", "At least one of the parameters %[1]s.Value, %[1]s.Values or %[1]s.StatisticValues must be specified.", o.path)
-	}
-	if given > 1 {
-		return p, errf("InvalidParameterCombination", "The parameters %[1]s.Value, %[1]s.Values and %[1]s.StatisticValues are mutually exclusive and you have specified more than one.", o.path)
-	}
-	sm := sample{t: t, unit: unit}
 	switch {
+	case given == 0:
+		return sample{}, errf("InvalidParameterCombination", "At least one of the parameters %[1]s.Value, %[1]s.Values or %[1]s.StatisticValues must be specified.", o.path)
+	case given > 1:
+		return sample{}, errf("InvalidParameterCombination", "The parameters %[1]s.Value, %[1]s.Values and %[1]s.StatisticValues are mutually exclusive and you have specified more than one.", o.path)
 	case hasValue:
-		if finite(value) != nil {
-			return p, errf("InvalidParameterValue", "The value %v for parameter %s.Value is invalid.", value, o.path)
-		}
-		sm.n, sm.sum, sm.lo, sm.hi = 1, value, value, value
-		sm.vals, sm.cnts, sm.raw = []float64{value}, []float64{1}, true
+		return valueSample(o, value)
 	case hasValuesKey:
-		if len(values) == 0 {
-			return p, errf("InvalidParameterValue", "The parameter %s.Values must not be empty.", o.path)
-		}
-		if len(values) > maxValuesInDatum {
-			return p, errf("InvalidParameterValue", "The collection %s.Values must not have more than %d members.", o.path, maxValuesInDatum)
-		}
-		if len(counts) == 0 {
-			counts = make([]float64, len(values))
-			for i := range counts {
-				counts[i] = 1
-			}
-		}
-		if len(counts) != len(values) {
-			return p, errf("InvalidParameterValue", "The parameters %[1]s.Values and %[1]s.Counts must be of the same size.", o.path)
-		}
-		sm.lo, sm.hi = math.Inf(1), math.Inf(-1)
-		for i, v := range values {
-			c := counts[i]
-			if finite(v) != nil {
-				return p, errf("InvalidParameterValue", "The value %v for parameter %s.Values.member.%d is invalid.", v, o.path, i+1)
-			}
-			if finite(c) != nil || c < 0 {
-				return p, errf("InvalidParameterValue", "The value %v for parameter %s.Counts.member.%d is invalid.", c, o.path, i+1)
-			}
-			if c == 0 {
-				continue
-			}
-			sm.n += c
-			sm.sum += v * c
-			sm.lo = math.Min(sm.lo, v)
-			sm.hi = math.Max(sm.hi, v)
-		}
-		if sm.n == 0 {
-			return p, errf("InvalidParameterValue", "The parameter %s.Counts must include a positive count.", o.path)
-		}
-		sm.vals, sm.cnts, sm.raw = values, counts, true
+		return valuesSample(o, values, counts)
 	default:
-		var okN, okS, okLo, okHi bool
-		sm.n, okN = stats.float("SampleCount")
-		sm.sum, okS = stats.float("Sum")
-		sm.lo, okLo = stats.float("Minimum")
-		sm.hi, okHi = stats.float("Maximum")
-		for _, m := range []struct {
-			ok   bool
-			name string
-		}{{okN, "SampleCount"}, {okS, "Sum"}, {okLo, "Minimum"}, {okHi, "Maximum"}} {
-			if !m.ok {
-				return p, errf("MissingParameter", "The parameter %s.StatisticValues.%s is required.", o.path, m.name)
-			}
-		}
-		for _, f := range []float64{sm.n, sm.sum, sm.lo, sm.hi} {
-			if finite(f) != nil {
-				return p, errf("InvalidParameterValue", "The parameter %s.StatisticValues contains a value that is not a finite number.", o.path)
-			}
-		}
-		if sm.n <= 0 {
-			return p, errf("InvalidParameterValue", "The value %v for parameter %s.StatisticValues.SampleCount is invalid; it must be positive.", sm.n, o.path)
-		}
-		if sm.lo > sm.hi {
-			return p, errf("InvalidParameterValue", "The parameter %s.StatisticValues.Minimum must not be greater than Maximum.", o.path)
+		return statisticsSample(o, stats)
+	}
+}
+
+// valueSample is the sample of a datum's single Value.
+func valueSample(o obj, value float64) (sample, *apiError) {
+	if finite(value) != nil {
+		return sample{}, errf("InvalidParameterValue", "The value %v for parameter %s.Value is invalid.", value, o.path)
+	}
+	return sample{n: 1, sum: value, lo: value, hi: value, vals: []float64{value}, cnts: []float64{1}, raw: true}, nil
+}
+
+// valuesSample is the sample of a datum's Values, each seen Counts times
+// (once when Counts is absent).
+func valuesSample(o obj, values, counts []float64) (sample, *apiError) {
+	var sm sample
+	if len(values) == 0 {
+		return sm, errf("InvalidParameterValue", "The parameter %s.Values must not be empty.", o.path)
+	}
+	if len(values) > maxValuesInDatum {
+		return sm, errf("InvalidParameterValue", "The collection %s.Values must not have more than %d members.", o.path, maxValuesInDatum)
+	}
+	if len(counts) == 0 {
+		counts = make([]float64, len(values))
+		for i := range counts {
+			counts[i] = 1
 		}
 	}
-	return pendingSample{ns: ns, name: name, dims: dims, s: sm}, nil
+	if len(counts) != len(values) {
+		return sm, errf("InvalidParameterValue", "The parameters %[1]s.Values and %[1]s.Counts must be of the same size.", o.path)
+	}
+	sm.lo, sm.hi = math.Inf(1), math.Inf(-1)
+	for i, v := range values {
+		c := counts[i]
+		if finite(v) != nil {
+			return sample{}, errf("InvalidParameterValue", "The value %v for parameter %s.Values.member.%d is invalid.", v, o.path, i+1)
+		}
+		if finite(c) != nil || c < 0 {
+			return sample{}, errf("InvalidParameterValue", "The value %v for parameter %s.Counts.member.%d is invalid.", c, o.path, i+1)
+		}
+		if c == 0 {
+			continue
+		}
+		sm.n += c
+		sm.sum += v * c
+		sm.lo = math.Min(sm.lo, v)
+		sm.hi = math.Max(sm.hi, v)
+	}
+	if sm.n == 0 {
+		return sample{}, errf("InvalidParameterValue", "The parameter %s.Counts must include a positive count.", o.path)
+	}
+	sm.vals, sm.cnts, sm.raw = values, counts, true
+	return sm, nil
+}
+
+// statisticsSample is the sample of a datum's StatisticValues, whose four
+// members are all required.
+func statisticsSample(o obj, stats obj) (sample, *apiError) {
+	var sm sample
+	var okN, okS, okLo, okHi bool
+	sm.n, okN = stats.float("SampleCount")
+	sm.sum, okS = stats.float("Sum")
+	sm.lo, okLo = stats.float("Minimum")
+	sm.hi, okHi = stats.float("Maximum")
+	for _, m := range []struct {
+		ok   bool
+		name string
+	}{{okN, "SampleCount"}, {okS, "Sum"}, {okLo, "Minimum"}, {okHi, "Maximum"}} {
+		if !m.ok {
+			return sample{}, errf("MissingParameter", "The parameter %s.StatisticValues.%s is required.", o.path, m.name)
+		}
+	}
+	for _, f := range []float64{sm.n, sm.sum, sm.lo, sm.hi} {
+		if finite(f) != nil {
+			return sample{}, errf("InvalidParameterValue", "The parameter %s.StatisticValues contains a value that is not a finite number.", o.path)
+		}
+	}
+	if sm.n <= 0 {
+		return sample{}, errf("InvalidParameterValue", "The value %v for parameter %s.StatisticValues.SampleCount is invalid; it must be positive.", sm.n, o.path)
+	}
+	if sm.lo > sm.hi {
+		return sample{}, errf("InvalidParameterValue", "The parameter %s.StatisticValues.Minimum must not be greater than Maximum.", o.path)
+	}
+	return sm, nil
 }
 
 func (s *Server) putMetricData(in obj) (cbor.Map, *apiError) {
@@ -465,55 +502,71 @@ func (s *Server) readQueries(items []obj, listName string) ([]*mdq, *apiError) {
 	qs := make([]*mdq, 0, len(items))
 	byID := map[string]*mdq{}
 	for _, it := range items {
-		q := &mdq{}
-		q.id, _ = it.str("Id")
-		q.label, _ = it.str("Label")
-		q.exprSrc, _ = it.str("Expression")
-		q.accountID, _ = it.str("AccountId")
-		if p, ok := it.int("Period"); ok {
-			q.period = p
-		}
-		if rd, ok := it.boolean("ReturnData"); ok {
-			q.returnData = &rd
-		}
-		msObj, hasMS := it.sub("MetricStat")
-		if it.d.err != nil {
-			return nil, it.d.err
-		}
-		if q.id == "" {
-			return nil, errf("MissingParameter", "The parameter %s.Id is required.", it.path)
-		}
-		if !queryIDRE.MatchString(q.id) {
-			return nil, errf("ValidationError", "The value %s for parameter %s.Id is invalid: it must start with a lowercase letter and contain only letters, numbers and underscores.", q.id, it.path)
-		}
-		if byID[q.id] != nil {
-			return nil, errf("ValidationError", "The value %s for parameter %s.Id is not unique.", q.id, it.path)
-		}
-		if hasMS == (q.exprSrc != "") {
-			return nil, errf("ValidationError", "Exactly one of %[1]s.MetricStat and %[1]s.Expression must be specified.", it.path)
-		}
-		if hasMS {
-			ms, aerr := readMetricStat(msObj, listName)
-			if aerr != nil {
-				return nil, aerr
-			}
-			q.ms = ms
-		} else {
-			e, err := parseExpr(q.exprSrc)
-			if err != nil {
-				return nil, errf("ValidationError", "Error in expression '%s': %v", q.id, err)
-			}
-			q.expr = e
-			if q.period != 0 {
-				if aerr := checkPeriod(q.period, it.key("Period"), listName); aerr != nil {
-					return nil, aerr
-				}
-			}
+		q, aerr := readQuery(it, listName, byID)
+		if aerr != nil {
+			return nil, aerr
 		}
 		byID[q.id] = q
 		qs = append(qs, q)
 	}
-	// References must exist and must not form cycles.
+	if aerr := checkReferences(qs, byID); aerr != nil {
+		return nil, aerr
+	}
+	return qs, nil
+}
+
+// readQuery reads one MetricDataQuery: a unique id, and either a MetricStat
+// or an Expression. byID holds the queries read before it.
+func readQuery(it obj, listName string, byID map[string]*mdq) (*mdq, *apiError) {
+	q := &mdq{}
+	q.id, _ = it.str("Id")
+	q.label, _ = it.str("Label")
+	q.exprSrc, _ = it.str("Expression")
+	q.accountID, _ = it.str("AccountId")
+	if p, ok := it.int("Period"); ok {
+		q.period = p
+	}
+	if rd, ok := it.boolean("ReturnData"); ok {
+		q.returnData = &rd
+	}
+	msObj, hasMS := it.sub("MetricStat")
+	if it.d.err != nil {
+		return nil, it.d.err
+	}
+	switch {
+	case q.id == "":
+		return nil, errf("MissingParameter", "The parameter %s.Id is required.", it.path)
+	case !queryIDRE.MatchString(q.id):
+		return nil, errf("ValidationError", "The value %s for parameter %s.Id is invalid: it must start with a lowercase letter and contain only letters, numbers and underscores.", q.id, it.path)
+	case byID[q.id] != nil:
+		return nil, errf("ValidationError", "The value %s for parameter %s.Id is not unique.", q.id, it.path)
+	case hasMS == (q.exprSrc != ""):
+		return nil, errf("ValidationError", "Exactly one of %[1]s.MetricStat and %[1]s.Expression must be specified.", it.path)
+	}
+	if hasMS {
+		ms, aerr := readMetricStat(msObj, listName)
+		if aerr != nil {
+			return nil, aerr
+		}
+		q.ms = ms
+		return q, nil
+	}
+	e, err := parseExpr(q.exprSrc)
+	if err != nil {
+		return nil, errf("ValidationError", "Error in expression '%s': %v", q.id, err)
+	}
+	q.expr = e
+	if q.period != 0 {
+		if aerr := checkPeriod(q.period, it.key("Period"), listName); aerr != nil {
+			return nil, aerr
+		}
+	}
+	return q, nil
+}
+
+// checkReferences checks that every id an expression names is a query of
+// the list, and that no expression references itself, directly or not.
+func checkReferences(qs []*mdq, byID map[string]*mdq) *apiError {
 	state := map[string]int{} // 1 visiting, 2 done
 	var visit func(q *mdq) *apiError
 	visit = func(q *mdq) *apiError {
@@ -540,10 +593,10 @@ func (s *Server) readQueries(items []obj, listName string) ([]*mdq, *apiError) {
 	}
 	for _, q := range qs {
 		if aerr := visit(q); aerr != nil {
-			return nil, aerr
+			return aerr
 		}
 	}
-	return qs, nil
+	return nil
 }
 
 // checkPeriod applies CloudWatch's rules on periods: an alarm's must be 10,
@@ -697,53 +750,98 @@ type gmdToken struct {
 	Offsets map[string]int `json:"o"`
 }
 
+// metricDataRequest is a GetMetricData input as read and checked: the
+// queries (still unread), the time range, the order and the page.
+type metricDataRequest struct {
+	items      []obj
+	start, end time.Time
+	ascending  bool
+	maxDP      int64
+	offsets    map[string]int // per query id, the points sent by earlier pages
+}
+
 func (s *Server) getMetricData(in obj) (cbor.Map, *apiError) {
-	items := in.objs("MetricDataQueries")
+	req, aerr := readMetricDataRequest(in)
+	if aerr != nil {
+		return nil, aerr
+	}
+	qs, aerr := s.readQueries(req.items, "MetricDataQueries")
+	if aerr != nil {
+		return nil, aerr
+	}
+	if aerr := prepareDataQueries(qs); aerr != nil {
+		return nil, aerr
+	}
+	// A bucket that starts before EndTime is in, even by a fraction of a
+	// second (the current, partial period included).
+	endSec := req.end.Unix()
+	if req.end.Nanosecond() > 0 {
+		endSec++
+	}
+	s.mu.Lock()
+	pts := s.computeLocked(qs, req.start.Unix(), endSec)
+	s.mu.Unlock()
+
+	results, next := req.page(qs, pts, endSec)
+	out := cbor.Map{"MetricDataResults": results, "Messages": cbor.List{}}
+	if len(next.Offsets) > 0 {
+		b, err := json.Marshal(next)
+		if err != nil {
+			return nil, errf("InternalServiceError", "encode NextToken: %v", err)
+		}
+		out["NextToken"] = cStr(encodeToken("gmd", string(b)))
+	}
+	return out, nil
+}
+
+// readMetricDataRequest reads and checks GetMetricData's input apart from
+// the queries themselves.
+func readMetricDataRequest(in obj) (metricDataRequest, *apiError) {
+	var req metricDataRequest
+	req.items = in.objs("MetricDataQueries")
 	start, hasStart := in.time("StartTime")
 	end, hasEnd := in.time("EndTime")
 	scanBy, _ := in.str("ScanBy")
 	maxDP, hasMax := in.int("MaxDatapoints")
 	tok, _ := in.str("NextToken")
 	if in.d.err != nil {
-		return nil, in.d.err
+		return req, in.d.err
 	}
-	if len(items) == 0 {
-		return nil, errf("MissingParameter", "The parameter MetricDataQueries is required.")
+	switch {
+	case len(req.items) == 0:
+		return req, errf("MissingParameter", "The parameter MetricDataQueries is required.")
+	case !hasStart:
+		return req, errf("MissingParameter", "The parameter StartTime is required.")
+	case !hasEnd:
+		return req, errf("MissingParameter", "The parameter EndTime is required.")
+	case !start.Before(end):
+		return req, errf("ValidationError", "The parameter StartTime must be less than the parameter EndTime.")
+	case scanBy != "" && scanBy != "TimestampDescending" && scanBy != "TimestampAscending":
+		return req, errf("ValidationError", "The value %s for parameter ScanBy is invalid.", scanBy)
+	case hasMax && maxDP <= 0:
+		return req, errf("InvalidParameterValue", "The parameter MaxDatapoints must be greater than 0.")
 	}
-	if !hasStart {
-		return nil, errf("MissingParameter", "The parameter StartTime is required.")
+	req.start, req.end = start, end
+	req.ascending = scanBy == "TimestampAscending"
+	req.maxDP = maxPoints
+	if hasMax {
+		req.maxDP = maxDP
 	}
-	if !hasEnd {
-		return nil, errf("MissingParameter", "The parameter EndTime is required.")
-	}
-	if !start.Before(end) {
-		return nil, errf("ValidationError", "The parameter StartTime must be less than the parameter EndTime.")
-	}
-	if scanBy == "" {
-		scanBy = "TimestampDescending"
-	}
-	if scanBy != "TimestampDescending" && scanBy != "TimestampAscending" {
-		return nil, errf("ValidationError", "The value %s for parameter ScanBy is invalid.", scanBy)
-	}
-	if !hasMax {
-		maxDP = maxPoints
-	}
-	if maxDP <= 0 {
-		return nil, errf("InvalidParameterValue", "The parameter MaxDatapoints must be greater than 0.")
-	}
-	offsets := map[string]int{}
+	req.offsets = map[string]int{}
 	if tok != "" {
 		raw, ok := decodeToken("gmd", tok)
 		var t gmdToken
 		if !ok || json.Unmarshal([]byte(raw), &t) != nil {
-			return nil, errf("InvalidNextToken", "The service couldn't process the NextToken.")
+			return req, errf("InvalidNextToken", "The service couldn't process the NextToken.")
 		}
-		offsets = t.Offsets
+		req.offsets = t.Offsets
 	}
-	qs, aerr := s.readQueries(items, "MetricDataQueries")
-	if aerr != nil {
-		return nil, aerr
-	}
+	return req, nil
+}
+
+// prepareDataQueries checks that at least one query returns data, and gives
+// each expression without a Period that of the metrics it references.
+func prepareDataQueries(qs []*mdq) *apiError {
 	returned := 0
 	for _, q := range qs {
 		if q.returns() {
@@ -754,33 +852,24 @@ func (s *Server) getMetricData(in obj) (cbor.Map, *apiError) {
 		}
 	}
 	if returned == 0 {
-		return nil, errf("ValidationError", "At least one element of MetricDataQueries must have ReturnData set to true.")
+		return errf("ValidationError", "At least one element of MetricDataQueries must have ReturnData set to true.")
 	}
+	return nil
+}
 
-	s.mu.Lock()
-	pts := s.computeLocked(qs, start.Unix(), end.Unix())
-	s.mu.Unlock()
-
-	budget := int(min(maxDP, maxPoints))
-	results := cbor.List{}
-	next := gmdToken{Offsets: map[string]int{}}
+// page renders the results of the queries that return data, at most
+// MaxDatapoints points over all of them, from where the NextToken left off.
+// next holds the offsets for the following page (none when all is sent).
+func (req *metricDataRequest) page(qs []*mdq, pts map[string]map[int64]point, endSec int64) (results cbor.List, next gmdToken) {
+	budget := int(min(req.maxDP, maxPoints))
+	results = cbor.List{}
+	next = gmdToken{Offsets: map[string]int{}}
 	for _, q := range qs {
 		if !q.returns() {
 			continue
 		}
-		ps := make([]point, 0, len(pts[q.id]))
-		for _, p := range pts[q.id] {
-			if p.t >= alignDown(start.Unix(), periodOf(q)) && p.t < end.Unix() {
-				ps = append(ps, p)
-			}
-		}
-		sort.Slice(ps, func(i, j int) bool {
-			if scanBy == "TimestampAscending" {
-				return ps[i].t < ps[j].t
-			}
-			return ps[i].t > ps[j].t
-		})
-		off := min(offsets[q.id], len(ps))
+		ps := req.ordered(q, pts[q.id], endSec)
+		off := min(req.offsets[q.id], len(ps))
 		ps = ps[off:]
 		status := "Complete"
 		if len(ps) > budget {
@@ -789,29 +878,45 @@ func (s *Server) getMetricData(in obj) (cbor.Map, *apiError) {
 			ps = ps[:budget]
 		}
 		budget -= len(ps)
-		ts := make(cbor.List, 0, len(ps))
-		vs := make(cbor.List, 0, len(ps))
-		for _, p := range ps {
-			ts = append(ts, cTime(time.Unix(p.t, 0)))
-			vs = append(vs, cFloat(p.v))
-		}
-		results = append(results, cbor.Map{
-			"Id":         cStr(q.id),
-			"Label":      cStr(defaultLabel(q)),
-			"Timestamps": ts,
-			"Values":     vs,
-			"StatusCode": cStr(status),
-		})
+		results = append(results, metricDataResult(q, ps, status))
 	}
-	out := cbor.Map{"MetricDataResults": results, "Messages": cbor.List{}}
-	if len(next.Offsets) > 0 {
-		b, err := json.Marshal(next)
-		if err != nil {
-			return nil, errf("InternalServiceError", "encode NextToken: %v", err)
+	return results, next
+}
+
+// ordered returns the query's points whose buckets fall in the requested
+// range, in the requested order.
+func (req *metricDataRequest) ordered(q *mdq, pts map[int64]point, endSec int64) []point {
+	from := alignDown(req.start.Unix(), periodOf(q))
+	ps := make([]point, 0, len(pts))
+	for _, p := range pts {
+		if p.t >= from && p.t < endSec {
+			ps = append(ps, p)
 		}
-		out["NextToken"] = cStr(encodeToken("gmd", string(b)))
 	}
-	return out, nil
+	sort.Slice(ps, func(i, j int) bool {
+		if req.ascending {
+			return ps[i].t < ps[j].t
+		}
+		return ps[i].t > ps[j].t
+	})
+	return ps
+}
+
+// metricDataResult renders a query's points as a types.MetricDataResult.
+func metricDataResult(q *mdq, ps []point, status string) cbor.Map {
+	ts := make(cbor.List, 0, len(ps))
+	vs := make(cbor.List, 0, len(ps))
+	for _, p := range ps {
+		ts = append(ts, cTime(time.Unix(p.t, 0)))
+		vs = append(vs, cFloat(p.v))
+	}
+	return cbor.Map{
+		"Id":         cStr(q.id),
+		"Label":      cStr(defaultLabel(q)),
+		"Timestamps": ts,
+		"Values":     vs,
+		"StatusCode": cStr(status),
+	}
 }
 
 // periodOf is the bucket width of a query's points.

@@ -336,3 +336,25 @@ func TestMetricRetentionAndListMetrics(t *testing.T) {
 		t.Errorf("%d series left after the retention", n)
 	}
 }
+
+// TestGetMetricDataPartialPeriod: a bucket that starts before EndTime, even
+// by a fraction of a second, is answered (the current period so far).
+func TestGetMetricDataPartialPeriod(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.clock.Set(t0.Add(11 * time.Second))
+	putCPU(t, f.cw, t0.Add(3*time.Second), 100, 1000)
+	putCPU(t, f.cw, t0.Add(10*time.Second+100*time.Millisecond), 300, 1000)
+	for _, tc := range []struct {
+		end  time.Duration
+		want int
+	}{{10 * time.Second, 1}, {10*time.Second + 200*time.Millisecond, 2}, {11 * time.Second, 2}} {
+		out, err := f.cw.GetMetricData(ctxT(t), &cloudwatch.GetMetricDataInput{StartTime: aws.Time(t0), EndTime: aws.Time(t0.Add(tc.end)),
+			MetricDataQueries: []types.MetricDataQuery{metricQuery("m", "CpuUtilized", "Average", 10, true)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(out.MetricDataResults[0].Values); got != tc.want {
+			t.Errorf("EndTime t0+%v: %d datapoints %v, want %d", tc.end, got, out.MetricDataResults[0].Values, tc.want)
+		}
+	}
+}

@@ -48,6 +48,10 @@ type Options struct {
 	// StackPageSize is how many stacks DescribeStacks returns per page when
 	// it lists all stacks; default 100.
 	StackPageSize int
+	// TaskBinary is the program every ECS task's container runs, with the
+	// container's command as its arguments (ecstasks.go); "" makes tasks
+	// fail to start.
+	TaskBinary string
 }
 
 // Server is a local AWS endpoint. It implements http.Handler and is safe
@@ -73,6 +77,9 @@ type Server struct {
 	roles    map[string]*role // IAM, by name
 	roleSeq  int
 	clusters map[string]*cluster // ECS, by name
+	ecsTasks *ecsTaskState       // ECS task definitions and tasks (ecstasks.go)
+
+	taskBinary string
 
 	logGroups map[string]*logGroup // CloudWatch Logs, by name
 	logSeq    uint64
@@ -98,6 +105,7 @@ func New(opts Options) *Server {
 		now:           opts.Now,
 		region:        opts.Region,
 		stackPageSize: opts.StackPageSize,
+		taskBinary:    opts.TaskBinary,
 		calls:         map[string]int{},
 		inject:        map[string][]injection{},
 		stacks:        map[string]*stack{},

@@ -57,19 +57,51 @@ func Spawn(ctx context.Context, exe string, args []string, env []string, cfg Con
 	if stderr == nil {
 		stderr = io.Discard
 	}
+	// Later entries win, so the Config and GOMAXPROCS override env.
+	env = append(append(append([]string(nil), env...), cfg.Env()...), "GOMAXPROCS=1")
+	cmd, outR, errR, err := startChild(exe, args, env)
+	if err != nil {
+		return nil, err
+	}
+	c := &Child{Pid: cmd.Process.Pid, cmd: cmd, done: make(chan struct{}), stopping: make(chan struct{})}
+	readyLine := c.forwardOutput(outR, errR, stderr)
+	go c.wait(outR, errR)
+
+	sctx, cancel := context.WithTimeout(ctx, StartTimeout)
+	defer cancel()
+	err = c.awaitReady(sctx, readyLine)
+	if err == nil {
+		err = c.waitHealthy(sctx)
+	}
+	if err != nil {
+		c.Stop() // a no-op when the child has already exited
+		return nil, err
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			c.Stop()
+		case <-c.done:
+		}
+	}()
+	return c, nil
+}
+
+// startChild starts exe in its own process group with its stdout and
+// stderr on pipes, and returns the pipes' read ends.
+func startChild(exe string, args, env []string) (cmd *exec.Cmd, outR, errR *os.File, err error) {
 	outR, outW, err := os.Pipe()
 	if err != nil {
-		return nil, fmt.Errorf("demoapp: stdout pipe: %w", err)
+		return nil, nil, nil, fmt.Errorf("demoapp: stdout pipe: %w", err)
 	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
 		outR.Close()
 		outW.Close()
-		return nil, fmt.Errorf("demoapp: stderr pipe: %w", err)
+		return nil, nil, nil, fmt.Errorf("demoapp: stderr pipe: %w", err)
 	}
-	cmd := exec.Command(exe, args...)
-	// Later entries win, so the Config and GOMAXPROCS override env.
-	cmd.Env = append(append(append([]string(nil), env...), cfg.Env()...), "GOMAXPROCS=1")
+	cmd = exec.Command(exe, args...)
+	cmd.Env = env
 	cmd.Stdin = nil
 	cmd.Stdout = outW
 	cmd.Stderr = errW
@@ -80,10 +112,15 @@ func Spawn(ctx context.Context, exe string, args []string, env []string, cfg Con
 	if err != nil {
 		outR.Close()
 		errR.Close()
-		return nil, fmt.Errorf("demoapp: starting %s: %w", exe, err)
+		return nil, nil, nil, fmt.Errorf("demoapp: starting %s: %w", exe, err)
 	}
+	return cmd, outR, errR, nil
+}
 
-	c := &Child{Pid: cmd.Process.Pid, cmd: cmd, done: make(chan struct{}), stopping: make(chan struct{})}
+// forwardOutput copies the child's stderr, and its stdout after the first
+// line, to stderr line by line, prefixed. The first stdout line goes to the
+// returned channel, which is closed instead when stdout ends without one.
+func (c *Child) forwardOutput(outR, errR *os.File, stderr io.Writer) <-chan string {
 	pw := &prefixWriter{w: stderr}
 	c.ioDone.Add(1)
 	go func() { defer c.ioDone.Done(); pw.copyLines(errR); errR.Close() }()
@@ -103,45 +140,39 @@ func Spawn(ctx context.Context, exe string, args []string, env []string, cfg Con
 			pw.copyLines(strings.NewReader(line))
 		}
 	}()
-	go c.wait(outR, errR)
+	return readyLine
+}
 
-	fail := func(err error) (*Child, error) {
-		c.Stop()
-		return nil, err
-	}
-	sctx, cancel := context.WithTimeout(ctx, StartTimeout)
-	defer cancel()
+// awaitReady waits for the child's ready line and takes the site's URL
+// from it.
+func (c *Child) awaitReady(ctx context.Context, readyLine <-chan string) error {
 	select {
 	case line, ok := <-readyLine:
 		if !ok {
 			// Output ended: the child is exiting; report why.
 			select {
 			case <-c.done:
-				return nil, fmt.Errorf("demoapp: child pid %d exited before it was ready: %w", c.Pid, c.err)
+				return c.exitedBeforeReady()
 			case <-time.After(StopGrace):
-				return fail(fmt.Errorf("demoapp: child pid %d closed its stdout before it was ready", c.Pid))
+				return fmt.Errorf("demoapp: child pid %d closed its stdout before it was ready", c.Pid)
 			}
 		}
 		if !strings.HasPrefix(line, ReadyPrefix) {
-			return fail(fmt.Errorf("demoapp: child pid %d: unexpected first line %q", c.Pid, line))
+			return fmt.Errorf("demoapp: child pid %d: unexpected first line %q", c.Pid, line)
 		}
 		c.URL = strings.TrimPrefix(line, ReadyPrefix)
+		return nil
 	case <-c.done:
-		return nil, fmt.Errorf("demoapp: child pid %d exited before it was ready: %w", c.Pid, c.err)
-	case <-sctx.Done():
-		return fail(fmt.Errorf("demoapp: waiting for child pid %d to listen: %w", c.Pid, sctx.Err()))
+		return c.exitedBeforeReady()
+	case <-ctx.Done():
+		return fmt.Errorf("demoapp: waiting for child pid %d to listen: %w", c.Pid, ctx.Err())
 	}
-	if err := c.waitHealthy(sctx); err != nil {
-		return fail(err)
-	}
-	go func() {
-		select {
-		case <-ctx.Done():
-			c.Stop()
-		case <-c.done:
-		}
-	}()
-	return c, nil
+}
+
+// exitedBeforeReady is the error of a child that exited (c.done is closed)
+// before its ready line.
+func (c *Child) exitedBeforeReady() error {
+	return fmt.Errorf("demoapp: child pid %d exited before it was ready: %w", c.Pid, c.err)
 }
 
 // waitHealthy polls GET /health until it answers 200 OK.

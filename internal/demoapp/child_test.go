@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -172,6 +173,34 @@ func TestSpawnFailureForwardsStderr(t *testing.T) {
 	}
 	if got := stderr.String(); got != "[demoapp] boom: refusing to start\n" {
 		t.Errorf("forwarded stderr = %q", got)
+	}
+}
+
+func TestSpawnStopsChildWithoutReadyLine(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ mode, want string }{
+		{"garbage", `unexpected first line "hello"`},
+		{"mute", "closed its stdout before it was ready"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
+			var stderr testsupport.SyncBuffer
+			c, err := spawnSelf(t, context.Background(), tc.mode, nil, quietCfg, &stderr)
+			if err == nil {
+				c.Stop()
+				t.Fatal("Spawn succeeded without a ready line")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Spawn error = %v, want %q", err, tc.want)
+			}
+			var pid int
+			if _, serr := fmt.Sscanf(err.Error()[strings.Index(err.Error(), "pid "):], "pid %d", &pid); serr != nil || pid <= 0 {
+				t.Fatalf("no pid in %q", err)
+			}
+			if !gone(pid) {
+				t.Errorf("child pid %d still runs after Spawn failed", pid)
+			}
+		})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // childEnv selects a child mode when the test binary re-executes itself.
@@ -21,6 +22,16 @@ func TestMain(m *testing.M) {
 	case "fail":
 		fmt.Fprintln(os.Stderr, "boom: refusing to start")
 		os.Exit(3)
+	case "garbage":
+		// Writes a first line that is not the ready line, then idles.
+		fmt.Println("hello")
+		time.Sleep(30 * time.Second)
+		os.Exit(1)
+	case "mute":
+		// Closes its stdout without a line, then idles.
+		os.Stdout.Close()
+		time.Sleep(30 * time.Second)
+		os.Exit(1)
 	case "stubborn":
 		// Ignores SIGTERM, so that only SIGKILL ends it.
 		signal.Ignore(syscall.SIGTERM, syscall.SIGINT)

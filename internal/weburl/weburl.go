@@ -7,8 +7,8 @@ package weburl
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -33,7 +33,11 @@ func Parse(raw string) (*url.URL, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("invalid URL %q: %w", Redact(raw), err)
+		if shown := Redact(raw); shown != raw {
+			// The parser's detail quotes pieces of the URL, the password's perhaps.
+			return nil, fmt.Errorf("invalid URL %q", shown)
+		}
+		return nil, fmt.Errorf("invalid URL %q: %w", raw, err)
 	}
 	scheme := LowerASCII(u.Scheme)
 	if scheme != "http" && scheme != "https" {
@@ -42,10 +46,8 @@ func Parse(raw string) (*url.URL, error) {
 	if u.Hostname() == "" || strings.ContainsAny(u.Host, " \t") {
 		return nil, fmt.Errorf("invalid URL %q: no host", u.Redacted())
 	}
-	if p := u.Port(); p != "" {
-		if _, err := net.LookupPort("tcp", p); err != nil {
-			return nil, fmt.Errorf("invalid URL %q: bad port %q", u.Redacted(), p)
-		}
+	if err := CheckPort(u); err != nil {
+		return nil, fmt.Errorf("invalid URL %q: %w", u.Redacted(), err)
 	}
 	if !Normalize(u) {
 		return nil, fmt.Errorf("invalid URL %q", u.Redacted())
@@ -91,32 +93,22 @@ func DefaultPort(scheme string) string {
 	return ""
 }
 
+// CheckPort accepts an empty port (the scheme's) or a number from 1 to 65535.
+func CheckPort(u *url.URL) error {
+	p := u.Port()
+	if p == "" {
+		return nil
+	}
+	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("bad port %q (want 1 to 65535)", p)
+	}
+	return nil
+}
+
 // Redact returns raw with the password of its user info replaced by
 // "xxxxx", as url.URL.Redacted does, also when raw does not parse as a URL;
 // raw is returned as it is when it has no password.
-func Redact(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		if _, ok := u.User.Password(); ok {
-			return u.Redacted()
-		}
-		return raw
-	}
-	i := strings.Index(raw, "://")
-	if i < 0 {
-		return raw
-	}
-	rest := raw[i+3:]
-	auth := rest
-	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
-		auth = rest[:end]
-	}
-	at := strings.LastIndex(auth, "@")
-	colon := strings.Index(auth, ":")
-	if at < 0 || colon < 0 || colon > at {
-		return raw
-	}
-	return raw[:i+3] + rest[:colon+1] + "xxxxx" + rest[at:]
-}
+func Redact(raw string) string { return RedactText(raw) }
 
 // LowerASCII lower-cases ASCII letters only (strings.ToLower would also
 // rewrite invalid UTF-8 and non-ASCII letters, changing the host net/url

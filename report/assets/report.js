@@ -189,17 +189,25 @@
     var rateFmt = function (v) { return v == null ? "–" : num(v, v < 10 ? 1 : 0) + "/s"; };
     var series = [line("transactions/s", COLORS.rate, "rate", rateFmt, { fill: "rgba(76,120,168,0.12)", spanGaps: true })];
     var axes = [yAxis("transactions/s", "rate", function (v) { return num(v, 1); })];
-    var data = [S.t, S.rate];
+    var cols = [S.t, S.rate];
+    // The open model's --stages shape: the target rate over time, on the
+    // same scale as what was achieved.
+    var shaped = S.target && D.level_unit === "req/s";
+    if (shaped) {
+      series.push(line("target rate", COLORS.target, "rate", rateFmt, { dash: [6, 4], width: 2, spanGaps: true }));
+      cols.push(S.target);
+    }
+    var data = cols;
     var scales = { rate: { range: function (u, min, max) { return zeroBased(u, min, Math.max(max, D.target_rate || 0)); } } };
     if (steps) {
-      data = uPlot.join([[S.t, S.rate], [steps.t, steps.v]]);
+      data = uPlot.join([cols, [steps.t, steps.v]]);
       series.push(line("alarm " + A.name + " (" + A.cmp + " " + A.threshold + "?)", COLORS.alarm, "alarm", function (v) { return num(v, 2); },
         { spanGaps: true, dash: [4, 3], width: 2, paths: uPlot.paths.stepped({ align: 1 }), points: { show: true, size: 5, filter: samplePoints } }));
       axes.push(yAxis("alarm metric", "alarm", function (v) { return num(v, 2); }, true));
       scales.alarm = { range: alarmRange };
     }
     var hooks = [];
-    if (D.target_rate) hooks.push(ruleHook("rate", D.target_rate, COLORS.target, "target " + num(D.target_rate, 2) + "/s"));
+    if (D.target_rate && !shaped) hooks.push(ruleHook("rate", D.target_rate, COLORS.target, "target " + num(D.target_rate, 2) + "/s"));
     if (steps) hooks.push(ruleHook("alarm", A.threshold, COLORS.alarm, "threshold " + A.threshold));
     var o = timeOpts(series, axes, hooks);
     o.scales.rate = scales.rate;
@@ -210,6 +218,16 @@
   function alarmRange(u, min, max) {
     var thr = D.alarm.threshold, lo = Math.min(0, min == null ? thr : min, thr), hi = Math.max(max == null ? thr : max, thr);
     return [lo, hi > 0 ? hi * 1.15 : hi + 1];
+  }
+
+  // The closed model's --stages shape: the users over time.
+  function load() {
+    var S = D.series, f = function (v) { return v == null ? "–" : num(v, 1) + " users"; };
+    var o = timeOpts([line("target users", COLORS.target, "users", f, { width: 2, fill: "rgba(84,162,75,0.10)", spanGaps: true })],
+      [yAxis("users", "users", function (v) { return num(v, 1); })]);
+    o.scales.users = { range: zeroBased };
+    o.height = 160;
+    make("chart-load", o, [S.t, S.target]);
   }
 
   function errors() {
@@ -289,7 +307,7 @@
     make("chart-alarm", o, [steps.t, steps.v]);
   }
 
-  if (D.series) { throughput(); if (D.series.has_errors) errors(); latency(); }
+  if (D.series) { if (D.series.target && D.level_unit === "users") load(); throughput(); if (D.series.has_errors) errors(); latency(); }
   if (D.dist) distribution();
   if (steps) alarm();
 

@@ -1,0 +1,20 @@
+# loadgen for ECS (loadgen fleet --tasks N): a static binary on scratch,
+# with CA certificates for HTTPS targets. See README, "Several machines".
+#
+#   docker build -t loadgen .
+#   docker run --rm loadgen -c 10 -t 10S https://example.com/
+FROM golang:1.26.8 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /loadgen ./cmd/loadgen
+
+FROM scratch
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /loadgen /loadgen
+# No shell and no user database: run as an unprivileged numeric user.
+USER 65534:65534
+ENTRYPOINT ["/loadgen"]
+CMD ["version"]

@@ -20,9 +20,10 @@
 //     socket is readable (rawio_linux.go); only then does the user take a
 //     16 KB read buffer and a response from the runner's pools, which hold
 //     about as many as there are CPUs. The buffer goes back once the
-//     response is parsed (unless it still holds bytes of the stream), the
-//     response once the iteration's redirects and assets are done. (Elsewhere
-//     and on TLS the read itself waits, holding a pooled buffer.)
+//     response's head and body are read (unless it still holds bytes of the
+//     stream), the response once the iteration's redirects and assets are
+//     done. (Elsewhere and on TLS the read itself waits, holding a pooled
+//     buffer.)
 //   - It records nothing into memory of its own (next section).
 //
 // # Recording: shards, one per P

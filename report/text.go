@@ -64,26 +64,8 @@ func (rp *Report) WriteText(w io.Writer) error {
 	if rp.Alarm != nil {
 		b.WriteString(rp.Alarm.Text())
 	}
-	if m := rp.Merged; m != nil {
-		exact := "exact counters from every log"
-		if !m.TotalsExact {
-			exact = "counters from the histograms only (a log lacked loadgen's totals)"
-		}
-		f("Merged:\t\t\t%d logs, %d intervals, on absolute time; %s\n", len(m.Sources), m.Intervals, exact)
-		if len(m.Timeline) > 0 {
-			f("  %8s %10s %12s %10s %10s %10s", "t (s)", "count", "rate/s", "p50 ms", "p99 ms", "max ms")
-			if m.Timeline[0].Target != nil {
-				f(" %10s", "target")
-			}
-			f("\n")
-			for _, p := range m.Timeline {
-				f("  %8.1f %10d %12.1f %10.2f %10.2f %10.2f", p.OffsetS, p.Count, p.Rate, p.P50, p.P99, p.Max)
-				if p.Target != nil {
-					f(" %10.1f", *p.Target)
-				}
-				f("\n")
-			}
-		}
+	if rp.Merged != nil {
+		b.WriteString(rp.Merged.text())
 	}
 	if rp.Fleet != nil {
 		b.WriteString(rp.Fleet.Text())
@@ -96,6 +78,33 @@ func (rp *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// text says where a merged report's figures came from, with its timeline.
+func (m *Merged) text() string {
+	var b strings.Builder
+	f := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	exact := "exact counters from every log"
+	if !m.TotalsExact {
+		exact = "counters from the histograms only (a log lacked loadgen's totals)"
+	}
+	f("Merged:\t\t\t%d logs, %d intervals, on absolute time; %s\n", len(m.Sources), m.Intervals, exact)
+	if len(m.Timeline) == 0 {
+		return b.String()
+	}
+	f("  %8s %10s %12s %10s %10s %10s", "t (s)", "count", "rate/s", "p50 ms", "p99 ms", "max ms")
+	if m.Timeline[0].Target != nil {
+		f(" %10s", "target")
+	}
+	f("\n")
+	for _, p := range m.Timeline {
+		f("  %8.1f %10d %12.1f %10.2f %10.2f %10.2f", p.OffsetS, p.Count, p.Rate, p.P50, p.P99, p.Max)
+		if p.Target != nil {
+			f(" %10.1f", *p.Target)
+		}
+		f("\n")
+	}
+	return b.String()
 }
 
 // addressesText is one line per address of the target hosts.

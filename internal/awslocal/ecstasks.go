@@ -339,9 +339,9 @@ func (s *Server) ecsDescribeTasks(body []byte) (any, *jsonError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cl := s.lookupClusterLocked(in.Cluster)
-	if cl == nil {
-		return nil, errClusterNotFound()
+	cl, jerr := s.clusterLocked(in.Cluster)
+	if jerr != nil {
+		return nil, jerr
 	}
 	out := struct {
 		Tasks    []ecsTaskJSON `json:"tasks"`
@@ -434,22 +434,18 @@ func (s *Server) ecsListTasks(body []byte) (any, *jsonError) {
 	if in.DesiredStatus != "RUNNING" && in.DesiredStatus != "PENDING" && in.DesiredStatus != "STOPPED" {
 		return nil, jerrf("InvalidParameterException", "desiredStatus must be RUNNING, PENDING or STOPPED.")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cl := s.lookupClusterLocked(in.Cluster)
-	if cl == nil {
-		return nil, errClusterNotFound()
-	}
-	var arns []string
-	for arn, t := range s.ecsTasksLocked().tasks {
-		v := t.view
-		if v.ClusterArn == cl.arn && (in.StartedBy == "" || v.StartedBy == in.StartedBy) &&
-			(in.Family == "" || v.Group == "family:"+in.Family) && desired(v) == in.DesiredStatus {
-			arns = append(arns, arn)
+	sel, next, jerr := s.ecsClusterPage(in.Cluster, "tasks", in.NextToken, limit, func(cl *cluster) []string {
+		var arns []string
+		for arn, t := range s.ecsTasksLocked().tasks {
+			v := t.view
+			if v.ClusterArn == cl.arn && (in.StartedBy == "" || v.StartedBy == in.StartedBy) &&
+				(in.Family == "" || v.Group == "family:"+in.Family) && desired(v) == in.DesiredStatus {
+				arns = append(arns, arn)
+			}
 		}
-	}
-	sort.Strings(arns)
-	sel, next, jerr := page(arns, "tasks", in.NextToken, limit)
+		sort.Strings(arns)
+		return arns
+	})
 	if jerr != nil {
 		return nil, jerr
 	}

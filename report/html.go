@@ -66,6 +66,7 @@ type view struct {
 	Crossed    int // thresholds that failed the run
 	StatusRows []countRow
 	ErrorRows  []countRow
+	ErrorNames string // every error class, for the "none" line
 	Attempts   int64
 	Charts     map[string]bool
 	Data       template.JS
@@ -111,7 +112,7 @@ func (p *Page) view() (*view, error) {
 		Report: rp, Command: shellQuote(append([]string{"loadgen"}, RedactArgs(p.Command)...)),
 		Target: RedactURLs(rp.Target), Sources: p.Sources, Notes: p.notes(data),
 		Verdict: verdictOf(rp), Thresholds: ThresholdRows(rp),
-		StatusRows: statusRows(rp), ErrorRows: errorRows(rp), Attempts: rp.Transactions + rp.FailedTransactions,
+		StatusRows: statusRows(rp), ErrorRows: errorRows(rp), ErrorNames: errorNames(), Attempts: rp.Transactions + rp.FailedTransactions,
 		Charts: map[string]bool{
 			"throughput": data.Series != nil, "errors": data.Series != nil && data.Series.HasErrors,
 			"latency": data.Series != nil, "distribution": data.Dist != nil, "alarm": data.Alarm != nil && len(data.Alarm.T) > 0,

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -291,5 +292,26 @@ func TestUPlotVersionIsRecorded(t *testing.T) {
 	}
 	if !bytes.Contains(js[:100], []byte("(v"+UPlotVersion+")")) || !bytes.Contains(readme, []byte("**"+UPlotVersion+"**")) {
 		t.Fatalf("UPlotVersion %s is not the embedded file's (%q) or the README's", UPlotVersion, js[:60])
+	}
+}
+
+// TestHTMLNoErrorsNamesEveryClass: the "none" line of the socket-errors
+// table names every class the engine has, from loadgen.ErrorClasses.
+func TestHTMLNoErrorsNamesEveryClass(t *testing.T) {
+	res := sampleResult()
+	for k := range res.Errors {
+		res.Errors[k] = 0
+	}
+	res.Failed = 0
+	var b strings.Builder
+	if err := (&Page{Report: New(res, "test", 1)}).WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range loadgen.ErrorClasses() {
+		names = append(names, c.String())
+	}
+	if want := "none (" + strings.Join(names, ", ") + ": 0)"; !strings.Contains(b.String(), want) {
+		t.Errorf("the page lacks %q", want)
 	}
 }

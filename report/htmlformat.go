@@ -95,6 +95,15 @@ func errorRows(rp *Report) []countRow {
 	return rows
 }
 
+// errorNames lists every error class, as the engine defines them.
+func errorNames() string {
+	var names []string
+	for _, c := range loadgen.ErrorClasses() {
+		names = append(names, c.String())
+	}
+	return strings.Join(names, ", ")
+}
+
 // share is n as a percentage of total for a table: "<0.1" when it is not
 // zero but rounds to it.
 func share(n, total int64) string {

@@ -12,7 +12,7 @@ import (
 // most one; a time ParseStartAt accepts survives FormatStartAt.
 func FuzzShardFlags(f *testing.F) {
 	for _, s := range []string{"1/1", "2/3", "3/3", "0/3", "4/3", "1/0", "-1/2", " 2/5 ", "1/5000", "1/5001", "a/b", "2026-11-25T10:50:05Z",
-		"2026-11-25T10:50:05.123+02:00", "1795000000.5", "1e9", "NaN", ""} {
+		"2026-11-25T10:50:05.123+02:00", "0000-01-01T0:00:00,0000+01:00", "1970-01-01T00:00:00+01:00", "1795000000.5", "1e9", "NaN", ""} {
 		f.Add(s, 1000)
 	}
 	f.Fuzz(func(t *testing.T, s string, total int) {

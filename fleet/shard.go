@@ -60,13 +60,13 @@ func (s Shard) RateShare(rate float64) float64 {
 func FormatStartAt(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
 
 // ParseStartAt reads --start-at: an RFC 3339 time, or seconds since the
-// epoch (with a fraction). Either form must fall after the epoch and
+// epoch (with a fraction). Either form must fall at or after the epoch and
 // before year 5138 (1e11 s), so that every accepted time prints back as
 // itself in FormatStartAt's UTC form (a year-0 time with a positive
 // offset would print as year -1, which no parser reads).
 func ParseStartAt(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil && t.Unix() > 0 && t.Unix() < 1e11 {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil && t.UnixMilli() >= 0 && t.Unix() < 1e11 {
 		return t, nil
 	}
 	if v, err := strconv.ParseFloat(s, 64); err == nil && v > 0 && v < 1e11 {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/loadgen/loadgen/internal/awscfg"
+	"github.com/loadgen/loadgen/internal/awsclients"
 	"github.com/loadgen/loadgen/internal/awslocal"
 	"github.com/loadgen/loadgen/internal/testsupport"
 	"github.com/loadgen/loadgen/internal/testsupport/awstest"
@@ -37,12 +38,12 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{clock: clk, srv: e.Server, url: e.URL, cfg: cfg}
 	f.clients = Clients{
 		STS:            awscfg.NewSTS(cfg, e.URL),
-		IAM:            awscfg.NewIAM(cfg, e.URL),
+		IAM:            awsclients.NewIAM(cfg, e.URL),
 		CloudFormation: awscfg.NewCloudFormation(cfg, e.URL),
-		ECS:            awscfg.NewECS(cfg, e.URL),
-		Logs:           awscfg.NewLogs(cfg, e.URL),
+		ECS:            awsclients.NewECS(cfg, e.URL),
+		Logs:           awsclients.NewLogs(cfg, e.URL),
 		CloudWatch:     awscfg.NewCloudWatch(cfg, e.URL),
-		SNS:            awscfg.NewSNS(cfg, e.URL),
+		SNS:            awsclients.NewSNS(cfg, e.URL),
 	}
 	return f
 }

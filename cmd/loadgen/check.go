@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/loadgen/loadgen/internal/awscfg"
+	"github.com/loadgen/loadgen/internal/awsclients"
 	"github.com/loadgen/loadgen/report"
 	"github.com/loadgen/loadgen/workshop"
 )
@@ -128,11 +129,11 @@ func (a *app) runCheck(ctx context.Context, f *checkFlags) error {
 func checkClients(cfg aws.Config, endpointURL string) workshop.Clients {
 	return workshop.Clients{
 		STS:            awscfg.NewSTS(cfg, endpointURL),
-		IAM:            awscfg.NewIAM(cfg, endpointURL),
+		IAM:            awsclients.NewIAM(cfg, endpointURL),
 		CloudFormation: awscfg.NewCloudFormation(cfg, endpointURL),
-		ECS:            awscfg.NewECS(cfg, endpointURL),
-		Logs:           awscfg.NewLogs(cfg, endpointURL),
+		ECS:            awsclients.NewECS(cfg, endpointURL),
+		Logs:           awsclients.NewLogs(cfg, endpointURL),
 		CloudWatch:     awscfg.NewCloudWatch(cfg, endpointURL),
-		SNS:            awscfg.NewSNS(cfg, endpointURL),
+		SNS:            awsclients.NewSNS(cfg, endpointURL),
 	}
 }

@@ -15,6 +15,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/loadgen/loadgen/internal/awscfg"
+	"github.com/loadgen/loadgen/internal/awsclients"
 	"github.com/loadgen/loadgen/internal/awslocal"
 	"github.com/loadgen/loadgen/internal/demoapp"
 	"github.com/loadgen/loadgen/internal/demoworld"
@@ -41,7 +42,7 @@ func checkWorld(t *testing.T, finished bool) (*awslocal.Server, string, aws.Conf
 		}
 		// A minute of the site's metrics and performance logs, and the
 		// alarm's trip to ALARM (in its history).
-		p := &demoapp.Publisher{Client: awscfg.NewCloudWatch(cfg, base), Logs: awscfg.NewLogs(cfg, base), Clusters: awscfg.NewECS(cfg, base),
+		p := &demoapp.Publisher{Client: awscfg.NewCloudWatch(cfg, base), Logs: awsclients.NewLogs(cfg, base), Clusters: awsclients.NewECS(cfg, base),
 			Config: demoapp.Config{Cluster: demoworld.Cluster, Service: demoworld.Service, PublishEvery: 10 * time.Second}}
 		if err := p.Publish(ctx, 700, time.Now()); err != nil {
 			t.Fatal(err)

@@ -18,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/loadgen/loadgen/internal/awsclients"
 	"github.com/loadgen/loadgen/internal/browsertest"
 
-	"github.com/loadgen/loadgen/internal/awscfg"
 	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
@@ -240,7 +240,7 @@ func TestDemoServeFresh(t *testing.T) {
 
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("demo", "demo", "")}
 	ctx := context.Background()
-	_, err := awscfg.NewECS(cfg, m[1]).UpdateClusterSettings(ctx, &ecs.UpdateClusterSettingsInput{Cluster: aws.String("container-demo"),
+	_, err := awsclients.NewECS(cfg, m[1]).UpdateClusterSettings(ctx, &ecs.UpdateClusterSettingsInput{Cluster: aws.String("container-demo"),
 		Settings: []ecstypes.ClusterSetting{{Name: ecstypes.ClusterSettingNameContainerInsights, Value: aws.String("enabled")}}})
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +253,7 @@ func TestDemoServeFresh(t *testing.T) {
 		t.Errorf("after enabling Container Insights: exit %d\n%s", code, rep)
 	}
 
-	snsc := awscfg.NewSNS(cfg, m[1])
+	snsc := awsclients.NewSNS(cfg, m[1])
 	topic, err := snsc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("ecsworkshop-cpu-alarm")})
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,15 @@ var rules = []rule{
 		is("fleet", "fleet/local"), under("github.com/aws/")},
 	{"the engine and the report know nothing of fleets: loadgen and report do not import fleet/...",
 		is("loadgen", "report"), under(mod + "fleet")},
+	{"verify and stackurl link only the AWS clients they call (CloudWatch, CloudFormation, and STS for credentials): ECS, IAM, CloudWatch Logs and SNS come from internal/awsclients, never through them",
+		is("verify", "stackurl", "internal/awscfg"), func(d string) bool {
+			for _, s := range []string{"ecs", "iam", "cloudwatchlogs", "sns"} {
+				if d == "github.com/aws/aws-sdk-go-v2/service/"+s {
+					return true
+				}
+			}
+			return false
+		}},
 	{"nothing imports the command line: no package depends on cmd/...",
 		func(p string) bool { return strings.HasPrefix(p, mod) }, under(mod + "cmd/")},
 	{"the local AWS endpoint speaks the wire protocols itself: internal/awslocal imports no AWS SDK package but smithy-go's encodings",

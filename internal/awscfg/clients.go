@@ -2,44 +2,22 @@ package awscfg
 
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// The clients of the services `loadgen check` reads besides CloudWatch and
-// CloudFormation. As with NewCloudWatch, a non-empty endpointURL (the
-// --endpoint-url flag) wins over every environment variable; otherwise the
-// SDK applies AWS_ENDPOINT_URL_<SERVICE> and AWS_ENDPOINT_URL.
-
-// NewECS returns an ECS client for cfg.
-func NewECS(cfg aws.Config, endpointURL string) *ecs.Client {
-	return ecs.NewFromConfig(cfg, func(o *ecs.Options) { setEndpoint(&o.BaseEndpoint, endpointURL) })
-}
-
-// NewLogs returns a CloudWatch Logs client for cfg.
-func NewLogs(cfg aws.Config, endpointURL string) *cloudwatchlogs.Client {
-	return cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { setEndpoint(&o.BaseEndpoint, endpointURL) })
-}
-
-// NewSNS returns an SNS client for cfg.
-func NewSNS(cfg aws.Config, endpointURL string) *sns.Client {
-	return sns.NewFromConfig(cfg, func(o *sns.Options) { setEndpoint(&o.BaseEndpoint, endpointURL) })
-}
-
-// NewIAM returns an IAM client for cfg.
-func NewIAM(cfg aws.Config, endpointURL string) *iam.Client {
-	return iam.NewFromConfig(cfg, func(o *iam.Options) { setEndpoint(&o.BaseEndpoint, endpointURL) })
-}
-
-// NewSTS returns an STS client for cfg.
+// NewSTS returns an STS client for cfg. As with NewCloudWatch, a non-empty
+// endpointURL (the --endpoint-url flag) wins over every environment
+// variable; otherwise the SDK applies AWS_ENDPOINT_URL_<SERVICE> and
+// AWS_ENDPOINT_URL. (STS comes with the SDK's credential chain anyway; the
+// clients of ECS, IAM, CloudWatch Logs and SNS live in internal/awsclients,
+// so that verify and stackurl do not link them.)
 func NewSTS(cfg aws.Config, endpointURL string) *sts.Client {
-	return sts.NewFromConfig(cfg, func(o *sts.Options) { setEndpoint(&o.BaseEndpoint, endpointURL) })
+	return sts.NewFromConfig(cfg, func(o *sts.Options) { SetEndpoint(&o.BaseEndpoint, endpointURL) })
 }
 
-func setEndpoint(base **string, endpointURL string) {
+// SetEndpoint sets a client's BaseEndpoint to endpointURL when it is not
+// empty (the --endpoint-url flag).
+func SetEndpoint(base **string, endpointURL string) {
 	if endpointURL != "" {
 		*base = aws.String(endpointURL)
 	}

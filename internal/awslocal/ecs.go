@@ -2,7 +2,6 @@ package awslocal
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -43,11 +42,11 @@ type cluster struct {
 
 var containerInsightsValues = map[string]bool{"enabled": true, "enhanced": true, "disabled": true}
 
-var clusterNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
+var clusterNameRule = newName(`^[a-zA-Z0-9_-]+$`, 255)
 
 // PutCluster seeds or replaces an ECS cluster and returns its ARN.
 func (s *Server) PutCluster(c Cluster) (string, error) {
-	if !clusterNameRE.MatchString(c.Name) {
+	if !clusterNameRule.ok(c.Name) {
 		return "", fmt.Errorf("awslocal: cluster name %q: want 1-255 letters, digits, hyphens or underscores", c.Name)
 	}
 	if c.ContainerInsights == "" {

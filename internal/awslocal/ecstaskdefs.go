@@ -67,7 +67,7 @@ const fargateMaxNofile = 1048576
 var fargateCPU = map[string]bool{"256": true, "512": true, "1024": true, "2048": true, "4096": true, "8192": true, "16384": true}
 
 func checkTaskDef(td *taskDef) *jsonError {
-	if !clusterNameRE.MatchString(td.Family) {
+	if !clusterNameRule.ok(td.Family) {
 		return jerrf("ClientException", "Family contains invalid characters or is longer than 255 characters.")
 	}
 	if len(td.ContainerDefinitions) == 0 {
@@ -159,13 +159,13 @@ func (s *Server) ecsRegisterTaskDefinition(body []byte) (any, *jsonError) {
 	}{&td, []any{}}, nil
 }
 
-var taskDefRefRE = regexp.MustCompile(`^(?:arn:aws[a-z-]*:ecs:[^:]+:\d+:task-definition/)?([a-zA-Z0-9_-]{1,255})(?::(\d+))?$`)
+var taskDefRefRE = regexp.MustCompile(`^(?:arn:aws[a-z-]*:ecs:[^:]+:\d+:task-definition/)?([a-zA-Z0-9_-]+)(?::(\d+))?$`) // the family's length apart (names.go)
 
 // lookupTaskDefLocked finds family, family:revision or an ARN; a bare
 // family means its latest revision.
 func (s *Server) lookupTaskDefLocked(ref string) *taskDef {
 	m := taskDefRefRE.FindStringSubmatch(ref)
-	if m == nil {
+	if m == nil || len(m[1]) > clusterNameRule.max {
 		return nil
 	}
 	revs := s.ecsTasksLocked().defs[m[1]]

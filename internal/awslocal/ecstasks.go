@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"regexp"
 	"sort"
 	"time"
 )
@@ -142,8 +141,8 @@ func (s *Server) TaskCommands() [][]string {
 }
 
 var (
-	startedByRE   = regexp.MustCompile(`^[A-Za-z0-9_/-]{1,128}$`)
-	clientTokenRE = regexp.MustCompile(`^[\x21-\x7e]{1,64}$`)
+	startedByRule   = newName(`^[A-Za-z0-9_/-]+$`, 128)
+	clientTokenRule = newName(`^[\x21-\x7e]+$`, 64)
 )
 
 type runTaskIn struct {
@@ -171,9 +170,9 @@ func checkRunTask(in *runTaskIn, td *taskDef) *jsonError {
 	switch {
 	case *in.Count < 1 || *in.Count > 10:
 		return jerrf("InvalidParameterException", "count must be between 1 and 10.")
-	case in.StartedBy != "" && !startedByRE.MatchString(in.StartedBy):
+	case in.StartedBy != "" && !startedByRule.ok(in.StartedBy):
 		return jerrf("InvalidParameterException", "startedBy may hold up to 128 letters, numbers, hyphens, forward slashes and underscores.")
-	case in.ClientToken != "" && !clientTokenRE.MatchString(in.ClientToken):
+	case in.ClientToken != "" && !clientTokenRule.ok(in.ClientToken):
 		return jerrf("InvalidParameterException", "clientToken may hold up to 64 characters in the range 33-126.")
 	case in.LaunchType != "" && in.LaunchType != "FARGATE" && in.LaunchType != "EC2" && in.LaunchType != "EXTERNAL":
 		return jerrf("InvalidParameterException", "launchType must be FARGATE, EC2 or EXTERNAL.")

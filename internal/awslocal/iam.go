@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -184,14 +183,14 @@ func (r *role) toXML() xmlRole {
 	}
 }
 
-var roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+var roleNameRule = newName(`^[\w+=,.@-]+$`, 64)
 
 func (s *Server) getRole(form url.Values) (any, *queryError) {
 	name := form.Get("RoleName")
 	if name == "" {
 		return nil, validationError("1 validation error detected: Value null at 'roleName' failed to satisfy constraint: Member must not be null")
 	}
-	if !roleNameRE.MatchString(name) {
+	if !roleNameRule.ok(name) {
 		return nil, validationError("1 validation error detected: Value '%s' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+", name)
 	}
 	s.mu.Lock()

@@ -3,7 +3,6 @@ package awslocal
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -64,14 +63,14 @@ const (
 )
 
 var (
-	logGroupNameRE  = regexp.MustCompile(`^[.\-_/#A-Za-z0-9]{1,512}$`)
-	logStreamNameRE = regexp.MustCompile(`^[^:*]{1,512}$`)
+	logGroupNameRule  = newName(`^[.\-_/#A-Za-z0-9]+$`, 512)
+	logStreamNameRule = newName(`^[^:*]+$`, 512)
 )
 
 // CreateLogGroup seeds an empty log group; it fails if the name is invalid
 // or taken.
 func (s *Server) CreateLogGroup(name string) error {
-	if !logGroupNameRE.MatchString(name) {
+	if !logGroupNameRule.ok(name) {
 		return fmt.Errorf("awslocal: log group name %q is invalid", name)
 	}
 	now := s.now()
@@ -98,7 +97,7 @@ func (s *Server) DeleteLogGroup(name string) bool {
 // creating the stream if needed. Unlike the API it takes events in any order
 // and of any age.
 func (s *Server) PutLogEvents(group, stream string, events ...LogEvent) error {
-	if !logStreamNameRE.MatchString(stream) {
+	if !logStreamNameRule.ok(stream) {
 		return fmt.Errorf("awslocal: log stream name %q is invalid", stream)
 	}
 	now := s.now()
@@ -234,7 +233,7 @@ func (s *Server) logsCreateLogGroup(body []byte) (any, *jsonError) {
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
-	if !logGroupNameRE.MatchString(in.LogGroupName) {
+	if !logGroupNameRule.ok(in.LogGroupName) {
 		return nil, jerrf("InvalidParameterException", "1 validation error detected: Value '%s' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+", in.LogGroupName)
 	}
 	now := s.now()
@@ -367,7 +366,7 @@ func (s *Server) logsCreateLogStream(body []byte) (any, *jsonError) {
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
-	if !logStreamNameRE.MatchString(in.LogStreamName) {
+	if !logStreamNameRule.ok(in.LogStreamName) {
 		return nil, jerrf("InvalidParameterException", "1 validation error detected: Value '%s' at 'logStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*", in.LogStreamName)
 	}
 	now := s.now()

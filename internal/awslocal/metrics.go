@@ -492,7 +492,7 @@ type mdq struct {
 
 func (q *mdq) returns() bool { return q.returnData == nil || *q.returnData }
 
-var queryIDRE = regexp.MustCompile(`^[a-z][a-zA-Z0-9_]{0,254}$`)
+var queryIDRule = newName(`^[a-z][a-zA-Z0-9_]*$`, 255)
 
 // readQueries reads and validates a list of MetricDataQuery structures.
 func (s *Server) readQueries(items []obj, listName string) ([]*mdq, *apiError) {
@@ -536,7 +536,7 @@ func readQuery(it obj, listName string, byID map[string]*mdq) (*mdq, *apiError) 
 	switch {
 	case q.id == "":
 		return nil, errf("MissingParameter", "The parameter %s.Id is required.", it.path)
-	case !queryIDRE.MatchString(q.id):
+	case !queryIDRule.ok(q.id):
 		return nil, errf("ValidationError", "The value %s for parameter %s.Id is invalid: it must start with a lowercase letter and contain only letters, numbers and underscores.", q.id, it.path)
 	case byID[q.id] != nil:
 		return nil, errf("ValidationError", "The value %s for parameter %s.Id is not unique.", q.id, it.path)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,7 +28,7 @@ type snsSub struct {
 	authenticated      bool
 }
 
-var topicNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+var topicNameRule = newName(`^[A-Za-z0-9_-]+$`, 256)
 
 // snsProtocols are the subscription protocols, and whether a subscription
 // of that protocol needs confirming.
@@ -40,7 +39,7 @@ var snsProtocols = map[string]bool{
 
 // CreateTopic seeds a topic (or finds the existing one) and returns its ARN.
 func (s *Server) CreateTopic(name string) (string, error) {
-	if !topicNameRE.MatchString(name) {
+	if !topicNameRule.ok(name) {
 		return "", fmt.Errorf("awslocal: topic name %q: want 1-256 letters, digits, hyphens or underscores", name)
 	}
 	s.mu.Lock()
@@ -149,7 +148,7 @@ func snsParamError(name string) *queryError {
 
 func (s *Server) snsCreateTopic(form url.Values) (any, *queryError) {
 	name := form.Get("Name")
-	if !topicNameRE.MatchString(name) {
+	if !topicNameRule.ok(name) {
 		return nil, qerrf(http.StatusBadRequest, "InvalidParameter", "Invalid parameter: Topic Name")
 	}
 	s.mu.Lock()

@@ -55,17 +55,19 @@ func FuzzRedactArgs(f *testing.F) {
 		}
 		joined := strings.Join(out, "\x00")
 		for i, arg := range args {
-			var value string
+			var name, value string
 			switch {
 			case arg == "-H" || arg == "--header":
 				if i+1 < len(args) {
-					_, value, _ = strings.Cut(args[i+1], ":")
+					name, value, _ = strings.Cut(args[i+1], ":")
 				}
 			case strings.HasPrefix(arg, "--header="):
-				_, value, _ = strings.Cut(arg, ":")
+				name, value, _ = strings.Cut(arg, ":")
 			}
 			value = strings.TrimSpace(value)
-			if len(value) >= 4 && !strings.Contains(Redacted, value) && strings.Contains(joined, value) &&
+			// The header's name is kept on purpose: a value that is part
+			// of it (X: X) shows because the name does.
+			if len(value) >= 4 && !strings.Contains(Redacted, value) && !strings.Contains(name, value) && strings.Contains(joined, value) &&
 				!strings.Contains(strings.Join(args[:i+1], "\x00"), value) {
 				t.Fatalf("header value %q survives in %q", value, out)
 			}

@@ -76,6 +76,10 @@
   function timeAxis() {
     return {
       label: "time (" + zone() + ")", labelSize: 18,
+      // At least 90 px between ticks: an HH:MM:SS label is about 60 px
+      // wide, and uPlot's default (50 px) made them overlap on a page
+      // 1280 px wide with one tick a second.
+      space: 90,
       values: function (u, splits) {
         var span = u.scales.x.max - u.scales.x.min;
         return splits.map(function (v) { return span > 86400 ? clock(v, true).slice(5, 16) : clock(v); });

@@ -40,9 +40,13 @@ func (f *failOnFlags) parse() ([]report.Threshold, error) {
 }
 
 // assertionFailed ends a run whose report is out: it names what failed
-// (crossed thresholds, the alarm that did not fire) and exits 1.
-func (a *app) assertionFailed(rp *report.Report, alarmFailed bool) error {
+// (a fleet's incomplete shards, the alarm that did not fire, crossed
+// thresholds) and exits 1.
+func (a *app) assertionFailed(rp *report.Report, alarmFailed bool, incomplete ...string) error {
 	var why []string
+	if len(incomplete) > 0 {
+		why = append(why, "the run is incomplete: "+strings.Join(incomplete, "; "))
+	}
 	if alarmFailed {
 		why = append(why, "the alarm did not reach ALARM")
 	}

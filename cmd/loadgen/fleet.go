@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -313,20 +312,4 @@ func (a *app) fleetAndWatch(ctx context.Context, b fleet.Backend, o fleet.Option
 		fmt.Fprintf(a.stderr, "loadgen: alarm watch stopped: %v\n", res.WatchErr)
 	}
 	return out, &res.Verdict, res.EndedLoad, nil
-}
-
-// fleetFailed ends a fleet run whose report is out, naming what failed.
-func (a *app) fleetFailed(rp *report.Report, alarmFailed bool, incomplete []string) error {
-	var why []string
-	if len(incomplete) > 0 {
-		why = append(why, "the run is incomplete: "+strings.Join(incomplete, "; "))
-	}
-	if alarmFailed {
-		why = append(why, "the alarm did not reach ALARM")
-	}
-	for _, t := range rp.ThresholdsCrossed() {
-		why = append(why, fmt.Sprintf("threshold %q crossed", t.Expression))
-	}
-	fmt.Fprintf(a.stderr, "loadgen: failed: %s\n", strings.Join(why, "; "))
-	return &quietExit{exitFailed}
 }

@@ -71,7 +71,7 @@ func (a *app) fleetReport(ctx context.Context, ff *fleetFlags, p *fleetPlan, out
 		if ff.allowPartial {
 			problems = nil
 		}
-		return a.fleetFailed(rp, alarmFailed, problems)
+		return a.assertionFailed(rp, alarmFailed, problems...)
 	}
 	return nil
 }

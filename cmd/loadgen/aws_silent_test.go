@@ -56,7 +56,7 @@ func TestSilentAWSEndpointIsASetupError(t *testing.T) {
 func TestCtrlCWhileWaitingForAWS(t *testing.T) {
 	silentAWSEnv(t)
 	for _, args := range [][]string{{"url"}, {"-c", "1", "--until-alarm"}, {"alarm", "watch"}} {
-		cmd := exec.Command(binary(t), args...)
+		cmd := exec.Command(testsupport.LoadgenBinary(t), args...)
 		var errb bytes.Buffer
 		cmd.Stderr = &errb
 		if err := cmd.Start(); err != nil {
@@ -80,7 +80,7 @@ func TestIMDSv1WarningOnlyWithVerbose(t *testing.T) {
 		if verbose {
 			args = append(args, "-v")
 		}
-		cmd := exec.Command(binary(t), args...)
+		cmd := exec.Command(testsupport.LoadgenBinary(t), args...)
 		cmd.Env = env
 		out, _ := cmd.CombinedOutput()
 		if cmd.ProcessState.ExitCode() != exitSetup || !strings.Contains(string(out), "no AWS credentials found") {

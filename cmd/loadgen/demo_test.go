@@ -33,7 +33,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	isolateAWS(t)
 	jf := filepath.Join(t.TempDir(), "demo.json")
 	hf := filepath.Join(t.TempDir(), "demo.html")
-	cmd := exec.Command(binary(t), "demo", "-c", "20", "--period", "10", "--poll", "1s", "--publish-every", "500ms",
+	cmd := exec.Command(testsupport.LoadgenBinary(t), "demo", "-c", "20", "--period", "10", "--poll", "1s", "--publish-every", "500ms",
 		"--alarm-timeout", "60s", "--json", jf, "--html", hf)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -121,7 +121,7 @@ func assertChildrenGone(t *testing.T, log string, pidPatterns ...string) {
 // TestDemoCtrlCLeavesNoChild interrupts the demo mid-load.
 func TestDemoCtrlCLeavesNoChild(t *testing.T) {
 	isolateAWS(t)
-	cmd := exec.Command(binary(t), "demo", "-c", "10", "--period", "60", "--poll", "1s", "--html", filepath.Join(t.TempDir(), "demo.html"))
+	cmd := exec.Command(testsupport.LoadgenBinary(t), "demo", "-c", "10", "--period", "60", "--poll", "1s", "--html", filepath.Join(t.TempDir(), "demo.html"))
 	errb := startUntil(t, cmd, "The server is now under siege")
 	interrupt(t, cmd, errb.String, exitInterrupted)
 	log := errb.String()
@@ -135,7 +135,7 @@ func TestDemoCtrlCLeavesNoChild(t *testing.T) {
 // printed exports (`loadgen url`), and stops it with Ctrl+C.
 func TestDemoServe(t *testing.T) {
 	isolateAWS(t)
-	cmd := exec.Command(binary(t), "demo", "--serve")
+	cmd := exec.Command(testsupport.LoadgenBinary(t), "demo", "--serve")
 	out := startUntil(t, cmd, "Ctrl+C stops the demo.")
 	log := out.String()
 	m := regexp.MustCompile(`export AWS_ENDPOINT_URL=(\S+)`).FindStringSubmatch(log)
@@ -144,7 +144,7 @@ func TestDemoServe(t *testing.T) {
 		_ = cmd.Process.Kill()
 		t.Fatalf("no endpoint or site in:\n%s", log)
 	}
-	url := exec.Command(binary(t), "url")
+	url := exec.Command(testsupport.LoadgenBinary(t), "url")
 	url.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+m[1], "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=demo", "AWS_SECRET_ACCESS_KEY=demo")
 	got, err := url.Output()
 	if err != nil || strings.TrimSpace(string(got)) != site[1]+"/" {
@@ -162,7 +162,7 @@ func TestDemoServe(t *testing.T) {
 func TestDemoWithStagesNamesTheCapacity(t *testing.T) {
 	isolateAWS(t)
 	jf := filepath.Join(t.TempDir(), "demo.json")
-	cmd := exec.Command(binary(t), "demo", "-c", "50", "--rate", "1000", "--stages", "10s:6000,30s:+6000", "--period", "10", "--poll", "1s",
+	cmd := exec.Command(testsupport.LoadgenBinary(t), "demo", "-c", "50", "--rate", "1000", "--stages", "10s:6000,30s:+6000", "--period", "10", "--poll", "1s",
 		"--publish-every", "500ms", "--alarm-timeout", "60s", "--json", jf, "--html", filepath.Join(t.TempDir(), "demo.html"))
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -213,7 +213,7 @@ func TestDemoLoadArgs(t *testing.T) {
 // shows up in the demo's output with the token that confirms it.
 func TestDemoServeFresh(t *testing.T) {
 	isolateAWS(t)
-	cmd := exec.Command(binary(t), "demo", "--serve", "--fresh", "--publish-every", "200ms")
+	cmd := exec.Command(testsupport.LoadgenBinary(t), "demo", "--serve", "--fresh", "--publish-every", "200ms")
 	out := startUntil(t, cmd, "Ctrl+C stops the demo.")
 	m := regexp.MustCompile(`export AWS_ENDPOINT_URL=(\S+)`).FindStringSubmatch(out.String())
 	if m == nil || !strings.Contains(out.String(), "aws --endpoint-url "+m[1]+" ecs list-clusters") ||
@@ -223,7 +223,7 @@ func TestDemoServeFresh(t *testing.T) {
 	}
 	env := append(os.Environ(), "AWS_ENDPOINT_URL="+m[1], "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=demo", "AWS_SECRET_ACCESS_KEY=demo")
 	check := func(args ...string) (int, string) {
-		c := exec.Command(binary(t), append([]string{"check"}, args...)...)
+		c := exec.Command(testsupport.LoadgenBinary(t), append([]string{"check"}, args...)...)
 		c.Env = env
 		b, _ := c.Output()
 		return c.ProcessState.ExitCode(), string(b)

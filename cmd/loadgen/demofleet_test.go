@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loadgen/loadgen/internal/testsupport"
 	"github.com/loadgen/loadgen/report"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestDemoFleet(t *testing.T) {
 	isolateAWS(t)
 	jf := filepath.Join(t.TempDir(), "demo.json")
-	cmd := exec.Command(binary(t), "demo", "--fleet", "3", "-c", "21", "--period", "10", "--poll", "1s", "--publish-every", "500ms",
+	cmd := exec.Command(testsupport.LoadgenBinary(t), "demo", "--fleet", "3", "-c", "21", "--period", "10", "--poll", "1s", "--publish-every", "500ms",
 		"--alarm-timeout", "60s", "--json", jf, "--html", "")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

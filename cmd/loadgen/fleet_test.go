@@ -67,7 +67,7 @@ func TestFleetUsageErrors(t *testing.T) {
 // fleetCmd starts the real binary's fleet command.
 func fleetCmd(t *testing.T, args ...string) (*exec.Cmd, *testsupport.SyncBuffer, *testsupport.SyncBuffer) {
 	t.Helper()
-	cmd := exec.Command(binary(t), append([]string{"fleet"}, args...)...)
+	cmd := exec.Command(testsupport.LoadgenBinary(t), append([]string{"fleet"}, args...)...)
 	cmd.Env = append(os.Environ(), "SIEGERC="+os.DevNull)
 	var out, errb testsupport.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -182,7 +182,7 @@ func TestFleetUntilAlarmStopsEveryShard(t *testing.T) {
 // named), unless --allow-partial.
 func TestFleetOnECSIncomplete(t *testing.T) {
 	isolateAWS(t)
-	srv := awslocal.New(awslocal.Options{TaskBinary: binary(t)})
+	srv := awslocal.New(awslocal.Options{TaskBinary: testsupport.LoadgenBinary(t)})
 	t.Cleanup(srv.KillTasks)
 	ep := awstest.StartLive(t, srv, 3)
 	ep.SetEnv(t)

@@ -87,7 +87,7 @@ func TestHostileServersCannotExhaustMemory(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			u := rawSite(t, c.answer)
-			cmd := exec.Command(binary(t), append(c.args, "-j", u)...)
+			cmd := exec.Command(testsupport.LoadgenBinary(t), append(c.args, "-j", u)...)
 			var out, errb bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &errb
 			start := time.Now()

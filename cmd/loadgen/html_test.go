@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loadgen/loadgen/internal/browsertest"
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 // TestHTMLFlagAndReportCommand: a run writes its page with --html (and
@@ -133,7 +134,7 @@ func TestReportCommandErrors(t *testing.T) {
 func TestHTMLOnCtrlC(t *testing.T) {
 	s := newSite(t)
 	out := filepath.Join(t.TempDir(), "run.html")
-	cmd := exec.Command(binary(t), "-c", "20", "-q", "--html", out, s.URL+"/")
+	cmd := exec.Command(testsupport.LoadgenBinary(t), "-c", "20", "-q", "--html", out, s.URL+"/")
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {

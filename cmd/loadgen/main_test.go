@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/loadgen/loadgen/internal/testsupport"
 	"github.com/loadgen/loadgen/internal/testsupport/awstest"
 	"github.com/loadgen/loadgen/report"
 )
@@ -70,33 +70,6 @@ func runCLI(t *testing.T, env map[string]string, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds the real loadgen once for the tests that send signals.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "loadgen-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "loadgen")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
 // noSiegerc is this process's environment for the real binary, with no
 // siege configuration file (the machine's ~/.siege/siege.conf would change
 // what the run does).
@@ -104,9 +77,7 @@ func noSiegerc() []string { return append(os.Environ(), "SIEGERC="+os.DevNull) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	testsupport.RemoveLoadgenBinary()
 	os.Exit(code)
 }
 
@@ -299,7 +270,7 @@ func TestWorkshopCommandCtrlC(t *testing.T) {
 	s := newSite(t)
 	dir := t.TempDir()
 	jf := filepath.Join(dir, "report.json")
-	cmd := exec.Command(binary(t), "-c", "200", "-i", s.URL+"/", "--json", jf)
+	cmd := exec.Command(testsupport.LoadgenBinary(t), "-c", "200", "-i", s.URL+"/", "--json", jf)
 	cmd.Env = noSiegerc()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -329,7 +300,7 @@ func TestWorkshopCommandCtrlC(t *testing.T) {
 func TestTimeFlagStopsTheRun(t *testing.T) {
 	s := newSite(t)
 	start := time.Now()
-	cmd := exec.Command(binary(t), "-c", "5", "-t", "2S", "-q", "-j", s.URL+"/")
+	cmd := exec.Command(testsupport.LoadgenBinary(t), "-c", "5", "-t", "2S", "-q", "-j", s.URL+"/")
 	cmd.Env = noSiegerc()
 	out, err := cmd.Output()
 	el := time.Since(start)

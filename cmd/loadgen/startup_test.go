@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/loadgen/loadgen/internal/testsupport"
 )
 
 // TestStartupAllocations: what the binary allocates before main runs is
@@ -15,7 +17,7 @@ import (
 // initialiser (bounded-repeat regexps and eagerly parsed templates once
 // cost 2 MB): parse such things on first use, or check lengths apart.
 func TestStartupAllocations(t *testing.T) {
-	cmd := exec.Command(binary(t), "--version")
+	cmd := exec.Command(testsupport.LoadgenBinary(t), "--version")
 	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -180,7 +180,7 @@ func (s *Server) putMetricAlarm(in obj) (cbor.Map, *apiError) {
 	if aerr := checkActionCounts(a); aerr != nil {
 		return nil, aerr
 	}
-	if aerr := s.applyAlarmMetric(&req); aerr != nil {
+	if aerr := applyAlarmMetric(&req); aerr != nil {
 		return nil, aerr
 	}
 	if p := a.evalPeriod(); p*a.evalPeriods > 86400 {
@@ -297,7 +297,7 @@ func checkActionCounts(a *alarm) *apiError {
 
 // applyAlarmMetric checks what the alarm watches: either Metrics (metric
 // math) or one plain metric, never both.
-func (s *Server) applyAlarmMetric(req *alarmRequest) *apiError {
+func applyAlarmMetric(req *alarmRequest) *apiError {
 	if len(req.metricItems) == 0 {
 		return req.applyPlainMetric()
 	}
@@ -305,7 +305,7 @@ func (s *Server) applyAlarmMetric(req *alarmRequest) *apiError {
 	if a.metricName != "" || a.ns != "" || a.statistic != "" || a.extStat != "" || req.hasPeriod || req.hasDims || a.unit != "" {
 		return errf("InvalidParameterCombination", "Metrics cannot be combined with MetricName, Namespace, Dimensions, Statistic, ExtendedStatistic, Period or Unit.")
 	}
-	return s.readAlarmMetrics(a, req.metricItems)
+	return readAlarmMetrics(a, req.metricItems)
 }
 
 // applyPlainMetric checks the members of an alarm on one metric and sets
@@ -373,8 +373,8 @@ func (s *Server) saveAlarmLocked(a *alarm, now time.Time) *apiError {
 }
 
 // readAlarmMetrics reads and validates the Metrics of a metric-math alarm.
-func (s *Server) readAlarmMetrics(a *alarm, items []obj) *apiError {
-	qs, aerr := s.readQueries(items, "Metrics")
+func readAlarmMetrics(a *alarm, items []obj) *apiError {
+	qs, aerr := readQueries(items, "Metrics")
 	if aerr != nil {
 		return aerr
 	}

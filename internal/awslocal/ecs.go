@@ -128,6 +128,13 @@ var ecsOps = map[string]jsonHandler{
 	"ListContainerInstances": (*Server).ecsListContainerInstances,
 	"ListServices":           (*Server).ecsListServices,
 	"DescribeServices":       (*Server).ecsDescribeServices,
+	// Task definitions and tasks (ecstaskdefs.go, ecstasks.go).
+	"RegisterTaskDefinition": (*Server).ecsRegisterTaskDefinition,
+	"DescribeTaskDefinition": (*Server).ecsDescribeTaskDefinition,
+	"RunTask":                (*Server).ecsRunTask,
+	"DescribeTasks":          (*Server).ecsDescribeTasks,
+	"StopTask":               (*Server).ecsStopTask,
+	"ListTasks":              (*Server).ecsListTasks,
 }
 
 func errClusterNotFound() *jsonError {

@@ -110,10 +110,9 @@ func (s *Server) taskLogStream(t *ecsTask) (group, stream, failure string) {
 		return "", "", ""
 	}
 	group = lc.Options["awslogs-group"]
-	id := t.view.TaskArn[strings.LastIndex(t.view.TaskArn, "/")+1:]
-	stream = id
+	stream = t.id
 	if p := lc.Options["awslogs-stream-prefix"]; p != "" {
-		stream = p + "/" + t.container.Name + "/" + id
+		stream = p + "/" + t.container.Name + "/" + t.id
 	}
 	now := s.now()
 	s.mu.Lock()
@@ -122,9 +121,7 @@ func (s *Server) taskLogStream(t *ecsTask) (group, stream, failure string) {
 	if g == nil {
 		return "", "", fmt.Sprintf("ResourceInitializationError: failed to validate logger args: The specified log group does not exist: %s", group)
 	}
-	if g.streams[stream] == nil {
-		g.streams[stream] = &logStream{name: stream, created: now.UTC()}
-	}
+	g.streamLocked(stream, now)
 	return group, stream, ""
 }
 
@@ -192,11 +189,7 @@ func (s *Server) logLine(group, stream, line string) {
 	if g == nil {
 		return
 	}
-	st := g.streams[stream]
-	if st == nil {
-		st = &logStream{name: stream, created: now.UTC()}
-		g.streams[stream] = st
-	}
+	st := g.streamLocked(stream, now)
 	for {
 		part := line
 		if len(part) > awslogsSplit {

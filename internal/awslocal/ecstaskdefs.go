@@ -3,7 +3,6 @@ package awslocal
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -153,10 +152,7 @@ func (s *Server) ecsRegisterTaskDefinition(body []byte) (any, *jsonError) {
 		td.Compatibilities = append(td.Compatibilities, "FARGATE")
 	}
 	ts.defs[td.Family] = append(revs, &td)
-	return struct {
-		TaskDefinition *taskDef `json:"taskDefinition"`
-		Tags           []any    `json:"tags"`
-	}{&td, []any{}}, nil
+	return taskDefOut{&td, []any{}}, nil
 }
 
 var taskDefRefRE = regexp.MustCompile(`^(?:arn:aws[a-z-]*:ecs:[^:]+:\d+:task-definition/)?([a-zA-Z0-9_-]+)(?::(\d+))?$`) // the family's length apart (names.go)
@@ -195,23 +191,14 @@ func (s *Server) ecsDescribeTaskDefinition(body []byte) (any, *jsonError) {
 	if td == nil {
 		return nil, jerrf("ClientException", "Unable to describe task definition.")
 	}
-	return struct {
-		TaskDefinition *taskDef `json:"taskDefinition"`
-		Tags           []any    `json:"tags"`
-	}{td, []any{}}, nil
+	return taskDefOut{td, []any{}}, nil
 }
 
-// TaskDefinitionFamilies lists the families of the registered task
-// definitions, sorted.
-func (s *Server) TaskDefinitionFamilies() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for f := range s.ecsTasksLocked().defs {
-		out = append(out, f)
-	}
-	sort.Strings(out)
-	return out
+// taskDefOut is what RegisterTaskDefinition and DescribeTaskDefinition
+// answer.
+type taskDefOut struct {
+	TaskDefinition *taskDef `json:"taskDefinition"`
+	Tags           []any    `json:"tags"`
 }
 
 // stopTimeout is a container's time between SIGTERM and SIGKILL.

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"sort"
 	"time"
 )
 
@@ -19,15 +18,6 @@ import (
 // shards through the real SDK, and the tests see real processes and real
 // log streams. Without TaskBinary a task fails to start, as a task whose
 // image cannot be pulled; FailTaskStart makes chosen tasks fail so.
-
-func init() {
-	ecsOps["RegisterTaskDefinition"] = (*Server).ecsRegisterTaskDefinition
-	ecsOps["DescribeTaskDefinition"] = (*Server).ecsDescribeTaskDefinition
-	ecsOps["RunTask"] = (*Server).ecsRunTask
-	ecsOps["DescribeTasks"] = (*Server).ecsDescribeTasks
-	ecsOps["StopTask"] = (*Server).ecsStopTask
-	ecsOps["ListTasks"] = (*Server).ecsListTasks
-}
 
 // ecsTaskState is the task definitions and tasks of a Server.
 type ecsTaskState struct {
@@ -49,7 +39,7 @@ func (s *Server) ecsTasksLocked() *ecsTaskState {
 // ecsTask is one task: its JSON view and its process.
 type ecsTask struct {
 	view      ecsTaskJSON
-	def       *taskDef
+	id        string // the last part of its ARN
 	container ecsContainerDef
 	command   []string
 	env       []string
@@ -220,44 +210,10 @@ func (s *Server) ecsRunTask(body []byte) (any, *jsonError) {
 		one := 1
 		in.Count = &one
 	}
-	now := s.now()
-	s.mu.Lock()
-	cl := s.lookupClusterLocked(in.Cluster)
-	if cl == nil {
-		s.mu.Unlock()
-		return nil, errClusterNotFound()
-	}
-	td := s.lookupTaskDefLocked(in.TaskDefinition)
-	if td == nil {
-		s.mu.Unlock()
-		return nil, jerrf("ClientException", "Unable to find task definition %s.", in.TaskDefinition)
-	}
-	if jerr := checkRunTask(&in, td); jerr != nil {
-		s.mu.Unlock()
+	out, started, jerr := s.runTasksLocking(&in, s.now())
+	if jerr != nil {
 		return nil, jerr
 	}
-	ts := s.ecsTasksLocked()
-	key := cl.arn + "\x00" + in.ClientToken
-	if arns, ok := ts.tokens[key]; ok && in.ClientToken != "" {
-		out := s.tasksJSONLocked(arns)
-		s.mu.Unlock()
-		return struct {
-			Tasks    []ecsTaskJSON `json:"tasks"`
-			Failures []ecsFailure  `json:"failures"`
-		}{out, []ecsFailure{}}, nil
-	}
-	var started []*ecsTask
-	var arns []string
-	for range *in.Count {
-		t := s.newTaskLocked(cl, td, &in, now)
-		arns = append(arns, t.view.TaskArn)
-		started = append(started, t)
-	}
-	if in.ClientToken != "" {
-		ts.tokens[key] = arns
-	}
-	out := s.tasksJSONLocked(arns)
-	s.mu.Unlock()
 	for _, t := range started {
 		s.startTask(t)
 	}
@@ -267,13 +223,49 @@ func (s *Server) ecsRunTask(body []byte) (any, *jsonError) {
 	}{out, []ecsFailure{}}, nil
 }
 
+// runTasksLocking takes s.mu and records the tasks RunTask launches: their
+// views, and the tasks to start once s.mu is released (none when the
+// clientToken was seen before: the answer is the first call's tasks).
+func (s *Server) runTasksLocking(in *runTaskIn, now time.Time) ([]ecsTaskJSON, []*ecsTask, *jsonError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cl, jerr := s.clusterLocked(in.Cluster)
+	if jerr != nil {
+		return nil, nil, jerr
+	}
+	td := s.lookupTaskDefLocked(in.TaskDefinition)
+	if td == nil {
+		return nil, nil, jerrf("ClientException", "Unable to find task definition %s.", in.TaskDefinition)
+	}
+	if jerr := checkRunTask(in, td); jerr != nil {
+		return nil, nil, jerr
+	}
+	ts := s.ecsTasksLocked()
+	key := cl.arn + "\x00" + in.ClientToken
+	if arns, ok := ts.tokens[key]; ok && in.ClientToken != "" {
+		return s.tasksJSONLocked(arns), nil, nil
+	}
+	var started []*ecsTask
+	var arns []string
+	for range *in.Count {
+		t := s.newTaskLocked(cl, td, in, now)
+		arns = append(arns, t.view.TaskArn)
+		started = append(started, t)
+	}
+	if in.ClientToken != "" {
+		ts.tokens[key] = arns
+	}
+	return s.tasksJSONLocked(arns), started, nil
+}
+
 // newTaskLocked records a PROVISIONING task of td's first container.
 func (s *Server) newTaskLocked(cl *cluster, td *taskDef, in *runTaskIn, now time.Time) *ecsTask {
-	var id [16]byte
-	_, _ = rand.Read(id[:])
-	arn := s.ecsARN("task", cl.Name+"/"+hex.EncodeToString(id[:]))
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	arn := s.ecsARN("task", cl.Name+"/"+id)
 	c := td.ContainerDefinitions[0]
-	t := &ecsTask{def: td, container: c, command: c.Command, env: env(c.Environment)}
+	t := &ecsTask{id: id, container: c, command: c.Command, env: env(c.Environment)}
 	launch := in.LaunchType
 	if launch == "" {
 		launch = "EC2"
@@ -281,7 +273,7 @@ func (s *Server) newTaskLocked(cl *cluster, td *taskDef, in *runTaskIn, now time
 	t.view = ecsTaskJSON{TaskArn: arn, ClusterArn: cl.arn, TaskDefinitionArn: td.TaskDefinitionArn,
 		LastStatus: "PROVISIONING", DesiredStatus: "RUNNING", LaunchType: launch, StartedBy: in.StartedBy,
 		Group: "family:" + td.Family, Cpu: td.Cpu, Memory: td.Memory, CreatedAt: epochSeconds(now.UTC()), Version: 1,
-		Containers: []ecsContainerJSON{{ContainerArn: s.ecsARN("container", cl.Name+"/"+arn[len(arn)-32:]+"/"+c.Name),
+		Containers: []ecsContainerJSON{{ContainerArn: s.ecsARN("container", cl.Name+"/"+id+"/"+c.Name),
 			TaskArn: arn, Name: c.Name, Image: c.Image, LastStatus: "PENDING"}}}
 	t.view.Overrides.ContainerOverrides = []ecsOverrideJSON{}
 	if in.Overrides != nil {
@@ -383,10 +375,10 @@ func (s *Server) ecsStopTask(body []byte) (any, *jsonError) {
 	}
 	now := s.now()
 	s.mu.Lock()
-	cl := s.lookupClusterLocked(in.Cluster)
-	if cl == nil {
+	cl, jerr := s.clusterLocked(in.Cluster)
+	if jerr != nil {
 		s.mu.Unlock()
-		return nil, errClusterNotFound()
+		return nil, jerr
 	}
 	t := s.findTaskLocked(cl, in.Task)
 	if t == nil {
@@ -442,7 +434,6 @@ func (s *Server) ecsListTasks(body []byte) (any, *jsonError) {
 				arns = append(arns, arn)
 			}
 		}
-		sort.Strings(arns)
 		return arns
 	})
 	if jerr != nil {
@@ -451,7 +442,7 @@ func (s *Server) ecsListTasks(body []byte) (any, *jsonError) {
 	return struct {
 		TaskArns  []string `json:"taskArns"`
 		NextToken string   `json:"nextToken,omitempty"`
-	}{append([]string{}, sel...), next}, nil
+	}{sel, next}, nil
 }
 
 // desired is the desired status ListTasks filters on: RUNNING covers a

@@ -26,6 +26,17 @@ type logGroup struct {
 	streams   map[string]*logStream
 }
 
+// streamLocked returns the stream named name, creating it (at now) on
+// first use, as PutLogEvents and the awslogs driver do. s.mu is held.
+func (g *logGroup) streamLocked(name string, now time.Time) *logStream {
+	st := g.streams[name]
+	if st == nil {
+		st = &logStream{name: name, created: now.UTC()}
+		g.streams[name] = st
+	}
+	return st
+}
+
 type logStream struct {
 	name       string
 	created    time.Time
@@ -107,11 +118,7 @@ func (s *Server) PutLogEvents(group, stream string, events ...LogEvent) error {
 	if g == nil {
 		return fmt.Errorf("awslocal: log group %q does not exist", group)
 	}
-	st := g.streams[stream]
-	if st == nil {
-		st = &logStream{name: stream, created: now.UTC()}
-		g.streams[stream] = st
-	}
+	st := g.streamLocked(stream, now)
 	for _, e := range events {
 		s.appendEventLocked(st, e.Time.UnixMilli(), e.Message, now.UnixMilli())
 	}

@@ -495,7 +495,7 @@ func (q *mdq) returns() bool { return q.returnData == nil || *q.returnData }
 var queryIDRule = newName(`^[a-z][a-zA-Z0-9_]*$`, 255)
 
 // readQueries reads and validates a list of MetricDataQuery structures.
-func (s *Server) readQueries(items []obj, listName string) ([]*mdq, *apiError) {
+func readQueries(items []obj, listName string) ([]*mdq, *apiError) {
 	if len(items) > maxQueries {
 		return nil, errf("InvalidParameterValue", "The collection %s must not have more than %d members.", listName, maxQueries)
 	}
@@ -765,7 +765,7 @@ func (s *Server) getMetricData(in obj) (cbor.Map, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	qs, aerr := s.readQueries(req.items, "MetricDataQueries")
+	qs, aerr := readQueries(req.items, "MetricDataQueries")
 	if aerr != nil {
 		return nil, aerr
 	}

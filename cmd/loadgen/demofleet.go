@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 )
 
@@ -30,8 +29,5 @@ func (a *app) demoFleet(ctx context.Context, exe string, w *demoWorld, d *demoFl
 	}
 	args := []string{"fleet", "--tasks", strconv.Itoa(d.fleet), "--cluster", demoCluster, "--subnets", demoFleetSubnet,
 		"--lead", "3s", "--task-poll", "500ms", "--log-timeout", "10s", "--"}
-	if len(runArgs) == 0 {
-		return nil, fmt.Errorf("demo: no run flags for the fleet")
-	}
 	return append(args, runArgs...), nil
 }

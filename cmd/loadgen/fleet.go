@@ -7,10 +7,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -18,9 +14,9 @@ import (
 	fleetecs "github.com/loadgen/loadgen/fleet/ecs"
 	"github.com/loadgen/loadgen/fleet/local"
 	"github.com/loadgen/loadgen/internal/awscfg"
+	"github.com/loadgen/loadgen/internal/awsclients"
 	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/report"
-	"github.com/loadgen/loadgen/verify"
 )
 
 // fleetFlags are `loadgen fleet`'s own flags, before the "--".
@@ -96,8 +92,7 @@ type fleetPlan struct {
 	target     string
 	interval   time.Duration
 	aws        awsFlags
-	cw         verify.API
-	alarm      types.MetricAlarm
+	watch      watch // the alarm of --until-alarm or --alarm
 	onECS      bool
 }
 
@@ -128,6 +123,9 @@ func (a *app) plan(ctx context.Context, ff *fleetFlags, runArgs []string) (*flee
 	if err := p.check(fs, n); err != nil {
 		return nil, err
 	}
+	if err := p.rf.perf.check(); err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
 	if p.s.hlogStdout = p.rf.perf.hlog == "-"; p.s.hlogStdout && p.s.jsonOut {
 		return nil, usageErr("fleet: --hlog - and -j both write to stdout: send one of them to a file")
 	}
@@ -145,10 +143,8 @@ func (a *app) plan(ctx context.Context, ff *fleetFlags, runArgs []string) (*flee
 		p.target = resolved.URL
 		p.args = append(p.args, "-i", resolved.URL) // the workshop's siege -i $alb_url
 	}
-	if p.rf.alarm.watching() {
-		if p.cw, p.alarm, err = findAlarm(ctx, &p.aws, p.rf.alarm.name); err != nil {
-			return nil, err
-		}
+	if p.watch, err = a.alarmToWatch(ctx, &p.rf.alarm, &p.aws, p.s.quiet); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -236,9 +232,7 @@ func (a *app) backend(ctx context.Context, ff *fleetFlags, p *fleetPlan, o *flee
 	if err != nil {
 		return nil, "", nil, err
 	}
-	ecsClient := awsecs.NewFromConfig(cfg, func(o *awsecs.Options) { setBase(&o.BaseEndpoint, p.aws.endpointURL) })
-	logs := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { setBase(&o.BaseEndpoint, p.aws.endpointURL) })
-	b, err := fleetecs.New(ctx, ecsClient, logs, fleetecs.Options{Cluster: ff.cluster, TaskDefinition: ff.taskDef,
+	b, err := fleetecs.New(ctx, awsclients.NewECS(cfg, p.aws.endpointURL), awsclients.NewLogs(cfg, p.aws.endpointURL), fleetecs.Options{Cluster: ff.cluster, TaskDefinition: ff.taskDef,
 		Subnets: ff.subnets, SecurityGroups: ff.securityGroups, PublicIP: ff.publicIP, LaunchRate: ff.launchRate,
 		LogGroup: ff.logGroup, StreamPrefix: ff.streamPrefix, Container: ff.container})
 	if err != nil {
@@ -248,13 +242,6 @@ func (a *app) backend(ctx context.Context, ff *fleetFlags, p *fleetPlan, o *flee
 		fmt.Fprintf(a.stderr, "fleet: %s\n", b)
 	}
 	return b, "ecs", func() {}, nil
-}
-
-// setBase points a client at --endpoint-url when it is given.
-func setBase(base **string, endpointURL string) {
-	if endpointURL != "" {
-		*base = aws.String(endpointURL)
-	}
 }
 
 func (a *app) runFleet(ctx context.Context, ff *fleetFlags, runArgs []string) error {
@@ -277,39 +264,16 @@ func (a *app) runFleet(ctx context.Context, ff *fleetFlags, runArgs []string) er
 		return err
 	}
 	defer closeB()
-	out, verdict, endedBy, err := a.fleetAndWatch(ctx, b, o, p)
+	// ALARM ends the fleet's context, which stops every task; their logs
+	// are still collected.
+	var out *fleet.Outcome
+	verdict, endedBy, err := a.watchWhile(ctx, p.watch, &p.rf.alarm, p.s.quiet, func(ctx context.Context) error {
+		var err error
+		out, err = fleet.Run(ctx, b, o)
+		return err
+	})
 	if err != nil {
 		return setupErr(fmt.Errorf("fleet: %w", err))
 	}
 	return a.fleetReport(ctx, ff, p, out, where, verdict, endedBy)
-}
-
-// fleetAndWatch runs the fleet and, when an alarm is watched, the watcher
-// beside it: ALARM ends the fleet's context, which stops every task, and
-// their logs are still collected.
-func (a *app) fleetAndWatch(ctx context.Context, b fleet.Backend, o fleet.Options, p *fleetPlan) (*fleet.Outcome, *verify.Verdict, string, error) {
-	var out *fleet.Outcome
-	load := func(ctx context.Context) error {
-		var err error
-		out, err = fleet.Run(ctx, b, o)
-		return err
-	}
-	if p.cw == nil {
-		err := load(ctx)
-		return out, nil, "", err
-	}
-	if !p.s.quiet {
-		fmt.Fprintf(a.stderr, "watching alarm %s (%s)\n", aws.ToString(p.alarm.AlarmName), verify.Describe(p.alarm))
-	}
-	af := &p.rf.alarm
-	res, err := verify.WhileLoading(ctx, p.cw, p.alarm, verify.Options{
-		Poll: af.poll, UntilAlarm: af.untilAlarm, Timeout: af.timeout, OnEvent: a.onEvent(&alarmView{}, p.s.quiet),
-	}, load)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	if res.WatchErr != nil {
-		fmt.Fprintf(a.stderr, "loadgen: alarm watch stopped: %v\n", res.WatchErr)
-	}
-	return out, &res.Verdict, res.EndedLoad, nil
 }

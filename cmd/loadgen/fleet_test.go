@@ -54,6 +54,8 @@ func TestFleetUsageErrors(t *testing.T) {
 		{[]string{"fleet", "--shards", "2", "--", "-r", "once", "http://127.0.0.1:9/"}, "-r once"},
 		{[]string{"fleet", "--shards", "2", "--", "--fail-on", "p99 >", "http://127.0.0.1:9/"}, "--fail-on"},
 		{[]string{"fleet", "--shards", "2", "--", "--nope", "http://127.0.0.1:9/"}, "unknown flag: --nope"},
+		{[]string{"fleet", "--shards", "2", "--", "--hlog-interval", "5ms", "http://127.0.0.1:9/"}, "fleet: --hlog-interval: want at least 10ms"},
+		{[]string{"fleet", "--shards", "2", "--", "--uncorrected", "http://127.0.0.1:9/"}, "fleet: --max-users and --uncorrected need --rate"},
 		{[]string{"fleet", "--tasks", "2", "--", "-f", "urls.txt"}, "ECS tasks cannot read"},
 		{[]string{"fleet", "--shards", "2", "http://127.0.0.1:9/", "--", "-c", "2"}, `put the URL after "--"`},
 	} {

@@ -11,6 +11,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/loadgen/loadgen/fleet"
+	"github.com/loadgen/loadgen/internal/weburl"
 	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/report"
 	"github.com/loadgen/loadgen/verify"
@@ -25,19 +26,22 @@ func (a *app) fleetReport(ctx context.Context, ff *fleetFlags, p *fleetPlan, out
 	if err != nil {
 		return setupErr(fmt.Errorf("fleet: merge the shards' logs: %w", err))
 	}
-	rp.Target = p.target
+	rp.Target = weburl.RedactText(p.target)
 	rp.Fleet = out.Summary(where)
 	rp.EndedBy = "reps"
 	if p.s.opts.Duration > 0 {
 		rp.EndedBy = "duration"
 	}
 	if verdict != nil {
-		rp.Alarm = alarmReport(*verdict)
+		setAlarm(rp, *verdict, res, p.watch.view)
 		if endedBy != "" {
 			rp.EndedBy = endedBy
 		}
 	} else if out.StoppedBy == "interrupted" {
 		rp.EndedBy = "cancelled"
+	}
+	if !p.rf.perf.uncorrected {
+		rp.LatencyMsUncorrected = nil // as a run: shown with --uncorrected only
 	}
 	thresholdsOK := len(logs) == 0 || rp.CheckThresholds(p.thresholds)
 	var errs []error
@@ -45,10 +49,7 @@ func (a *app) fleetReport(ctx context.Context, ff *fleetFlags, p *fleetPlan, out
 		errs = append(errs, writeMergedHlog(a.stdout, f, logs, res))
 	}
 	if f := p.rf.htmlFile; f != "" && len(logs) > 0 {
-		page := &report.Page{Report: rp, Command: a.args, Intervals: report.HlogIntervals(logs, p.interval), Latency: res.Latency}
-		if err := report.WriteFileAtomic(f, func(w io.Writer) error { return page.WriteHTML(w) }); err != nil {
-			errs = append(errs, fmt.Errorf("write HTML report: %w", err))
-		}
+		errs = append(errs, writePage(f, &report.Page{Report: rp, Command: a.args, Intervals: report.HlogIntervals(logs, p.interval)}, res))
 	}
 	if err := a.emit(p.s, rp); err != nil {
 		errs = append(errs, err)

@@ -6,12 +6,12 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
 	fleetecs "github.com/loadgen/loadgen/fleet/ecs"
+	"github.com/loadgen/loadgen/internal/awscfg"
+	"github.com/loadgen/loadgen/internal/awsclients"
 )
 
 // fleetSetupCommand is `loadgen fleet setup`: the task definition (and log
@@ -52,8 +52,7 @@ func (a *app) fleetSetup(ctx context.Context, o *fleetecs.SetupOptions, af *awsF
 	}
 	o.Region = cfg.Region
 	if o.ExecutionRole == "" {
-		client := sts.NewFromConfig(cfg, func(so *sts.Options) { setBase(&so.BaseEndpoint, af.endpointURL) })
-		id, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		id, err := awscfg.NewSTS(cfg, af.endpointURL).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
 			return setupErr(fmt.Errorf("fleet setup: find the account for the default execution role (or give --execution-role): %w", err))
 		}
@@ -63,9 +62,7 @@ func (a *app) fleetSetup(ctx context.Context, o *fleetecs.SetupOptions, af *awsF
 		}
 		o.ExecutionRole = fmt.Sprintf("arn:%s:iam::%s:role/ecsTaskExecutionRole", partition, aws.ToString(id.Account))
 	}
-	ecsClient := awsecs.NewFromConfig(cfg, func(eo *awsecs.Options) { setBase(&eo.BaseEndpoint, af.endpointURL) })
-	logs := cloudwatchlogs.NewFromConfig(cfg, func(lo *cloudwatchlogs.Options) { setBase(&lo.BaseEndpoint, af.endpointURL) })
-	res, err := fleetecs.Setup(ctx, ecsClient, logs, *o)
+	res, err := fleetecs.Setup(ctx, awsclients.NewECS(cfg, af.endpointURL), awsclients.NewLogs(cfg, af.endpointURL), *o)
 	if err != nil {
 		return setupErr(fmt.Errorf("fleet setup: %w", err))
 	}

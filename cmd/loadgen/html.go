@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -44,16 +43,26 @@ func (p *pageRun) write(rp *report.Report, res *loadgen.Result) error {
 	if p.path == "" {
 		return nil
 	}
-	page := &report.Page{Report: rp, Command: p.args, Intervals: p.records.Intervals(), Latency: res.Latency}
-	if rp.LatencyMsUncorrected != nil {
+	if err := writePage(p.path, &report.Page{Report: rp, Command: p.args, Intervals: p.records.Intervals()}, res); err != nil {
+		return setupErr(err)
+	}
+	return nil
+}
+
+// writePage completes page with res's latency and writes it to path,
+// atomically. The uncorrected latency is shown with --uncorrected only (the
+// report has it then), as in the report.
+func writePage(path string, page *report.Page, res *loadgen.Result) error {
+	page.Latency = res.Latency
+	if page.Report.LatencyMsUncorrected != nil {
 		page.Uncorrected = res.LatencyUncorrected
 	} else {
 		for i := range page.Intervals {
-			page.Intervals[i].Uncorrected = nil // shown with --uncorrected only, as in the report
+			page.Intervals[i].Uncorrected = nil
 		}
 	}
-	if err := report.WriteFileAtomic(p.path, func(w io.Writer) error { return page.WriteHTML(w) }); err != nil {
-		return setupErr(fmt.Errorf("write HTML report: %w", err))
+	if err := report.WriteFileAtomic(path, page.WriteHTML); err != nil {
+		return fmt.Errorf("write HTML report: %w", err)
 	}
 	return nil
 }

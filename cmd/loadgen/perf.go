@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -49,18 +48,27 @@ type perfRun struct {
 	cpu      *os.File
 }
 
+// check refuses what these flags cannot mean together, before anything
+// starts (a fleet checks them before launching a shard).
+func (p *perfFlags) check() error {
+	if p.rate == 0 && (p.maxUsers != 0 || p.uncorrected) {
+		return usageErr("--max-users and --uncorrected need --rate")
+	}
+	if p.maxUsers < 0 {
+		return usageErr("--max-users: want a number of users, got %d", p.maxUsers)
+	}
+	if p.interval < 10*time.Millisecond {
+		return usageErr("--hlog-interval: want at least 10ms, got %s", p.interval)
+	}
+	return nil
+}
+
 // startPerf checks the flags, sets the run's options, opens the interval
 // log and starts the CPU profile. close must be called in any case.
 func (a *app) startPerf(p *perfFlags, s *settings) (*perfRun, error) {
 	pr := &perfRun{f: p}
-	if p.rate < 0 || math.IsNaN(p.rate) || math.IsInf(p.rate, 0) {
-		return pr, usageErr("--rate: want requests per second > 0, got %v", p.rate)
-	}
-	if p.rate == 0 && (p.maxUsers != 0 || p.uncorrected) {
-		return pr, usageErr("--max-users and --uncorrected need --rate")
-	}
-	if p.maxUsers < 0 {
-		return pr, usageErr("--max-users: want a number of users, got %d", p.maxUsers)
+	if err := p.check(); err != nil {
+		return pr, err
 	}
 	if p.rate > 0 {
 		if s.opts.Delay > 0 {
@@ -68,9 +76,6 @@ func (a *app) startPerf(p *perfFlags, s *settings) (*perfRun, error) {
 			s.opts.Delay = 0
 		}
 		s.opts.Rate, s.opts.MaxUsers = p.rate, p.maxUsers
-	}
-	if p.interval < 10*time.Millisecond {
-		return pr, usageErr("--hlog-interval: want at least 10ms, got %s", p.interval)
 	}
 	s.opts.Interval = p.interval
 	if p.hlog == "-" && (s.jsonOut || s.verbose) {

@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/loadgen/loadgen/internal/testsupport"
 	"github.com/loadgen/loadgen/report"
 )
 
@@ -127,7 +129,19 @@ func TestPasswordsInURLsAreNeverPrinted(t *testing.T) {
 	if r := run("-c", "1", "-r", "3", "-v", "-f", file("crawl.txt")); r.code != 0 || authed.Load() != before+3 {
 		t.Fatalf("crawl file with $LOADGEN_PASSWORD: exit %d, %d authenticated requests of 3: %s", r.code, authed.Load()-before, r.stderr)
 	}
-	for _, name := range []string{"r.json", "r.hlog", "r.log", "crawl.txt"} {
+	// A fleet's report and files (its shards are the real binary).
+	fleetRun := exec.Command(testsupport.LoadgenBinary(t), "fleet", "--shards", "2", "--lead", "1s", "--",
+		"-c", "2", "-r", "3", "--json", file("fleet.json"), "--html", file("fleet.html"), withPw)
+	fleetRun.Env = append(os.Environ(), "HOME="+dir, "SIEGERC="+os.DevNull)
+	fleetOut, err := fleetRun.CombinedOutput()
+	if err != nil {
+		t.Fatalf("fleet: %v\n%s", err, fleetOut)
+	}
+	outputs = append(outputs, "[fleet]\n"+string(fleetOut))
+	if raw, err := os.ReadFile(file("fleet.json")); err != nil || json.Unmarshal(raw, &rp) != nil || rp.Target != redacted {
+		t.Fatalf("fleet JSON target %q (%v)", rp.Target, err)
+	}
+	for _, name := range []string{"r.json", "r.hlog", "r.log", "crawl.txt", "fleet.json", "fleet.html"} {
 		raw, err := os.ReadFile(file(name))
 		if err != nil {
 			t.Fatal(err)

@@ -49,7 +49,7 @@ over time from the log.
 			if err != nil {
 				return err
 			}
-			if err := report.WriteFileAtomic(htmlFile, func(w io.Writer) error { return page.WriteHTML(w) }); err != nil {
+			if err := report.WriteFileAtomic(htmlFile, page.WriteHTML); err != nil {
 				return setupErr(fmt.Errorf("report: write %s: %w", htmlFile, err))
 			}
 			fmt.Fprintf(a.stderr, "wrote %s\n", htmlFile)

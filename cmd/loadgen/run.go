@@ -149,7 +149,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if s.get || s.print {
 		return a.single(ctx, s, targets[0])
 	}
-	w, err := a.alarmToWatch(ctx, f, s)
+	w, err := a.alarmToWatch(ctx, &f.alarm, &f.aws, s.quiet)
 	if err != nil {
 		return err
 	}
@@ -170,10 +170,15 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 		return err
 	}
 	stopProgress := a.progress(ctx, runner, s, w.view.get)
-	res, verdict, endedBy, err := a.loadAndWatch(ctx, runner, w.cw, w.alarm, &f.alarm, s, w.view)
+	var res *loadgen.Result
+	verdict, endedBy, err := a.watchWhile(ctx, w, &f.alarm, s.quiet, func(ctx context.Context) error {
+		var err error
+		res, err = runner.Run(ctx)
+		return err
+	})
 	stopProgress()
 	if err != nil {
-		return err
+		return fmt.Errorf("run: %w", err)
 	}
 	rp := runReport(res, targets, verdict, endedBy, w.view)
 	perfErr := perf.finish(res, rp) // the report is still printed
@@ -223,16 +228,16 @@ type watch struct {
 }
 
 // alarmToWatch finds the alarm of --until-alarm or --alarm, before any load.
-func (a *app) alarmToWatch(ctx context.Context, f *runFlags, s *settings) (watch, error) {
+func (a *app) alarmToWatch(ctx context.Context, af *alarmFlags, awsf *awsFlags, quiet bool) (watch, error) {
 	w := watch{view: &alarmView{}}
-	if !f.alarm.watching() {
+	if !af.watching() {
 		return w, nil
 	}
 	var err error
-	if w.cw, w.alarm, err = findAlarm(ctx, &f.aws, f.alarm.name); err != nil {
+	if w.cw, w.alarm, err = findAlarm(ctx, awsf, af.name); err != nil {
 		return w, err
 	}
-	if !s.quiet {
+	if !quiet {
 		fmt.Fprintf(a.stderr, "watching alarm %s (%s)\n", aws.ToString(w.alarm.AlarmName), verify.Describe(w.alarm))
 	}
 	return w, nil
@@ -246,9 +251,7 @@ func runReport(res *loadgen.Result, targets []loadgen.Target, verdict *verify.Ve
 		rp.Target = weburl.RedactText(targets[0].URL)
 	}
 	if verdict != nil {
-		rp.Alarm = alarmReport(*verdict)
-		rp.Alarm.Capacity = capacityReport(*verdict, res)
-		rp.Alarm.SetSamples(view.alarmSamples())
+		setAlarm(rp, *verdict, res, view)
 		if endedBy != "" && res.Interrupted {
 			rp.EndedBy = endedBy
 		}
@@ -256,33 +259,32 @@ func runReport(res *loadgen.Result, targets []loadgen.Target, verdict *verify.Ve
 	return rp
 }
 
-// loadAndWatch runs the load and, when an alarm is watched, the watcher
-// beside it (verify.WhileLoading): with --until-alarm, ALARM (or the alarm
-// timeout) stops the load. endedBy is the report's ended_by when the watch
-// ended the load, else "".
-func (a *app) loadAndWatch(ctx context.Context, runner *loadgen.Runner, cw verify.API, alarm types.MetricAlarm,
-	af *alarmFlags, s *settings, view *alarmView) (res *loadgen.Result, verdict *verify.Verdict, endedBy string, err error) {
-	load := func(ctx context.Context) error {
-		var err error
-		res, err = runner.Run(ctx)
-		return err
+// setAlarm puts the alarm's verdict in the report: the load in force when
+// it fired, and the metric's samples seen while watching.
+func setAlarm(rp *report.Report, verdict verify.Verdict, res *loadgen.Result, view *alarmView) {
+	rp.Alarm = alarmReport(verdict)
+	rp.Alarm.Capacity = capacityReport(verdict, res)
+	rp.Alarm.SetSamples(view.alarmSamples())
+}
+
+// watchWhile runs load and, when an alarm is watched, the watcher beside
+// it (verify.WhileLoading): with --until-alarm, ALARM (or the alarm
+// timeout) ends the load's context. endedBy is the report's ended_by when
+// the watch ended the load, else "".
+func (a *app) watchWhile(ctx context.Context, w watch, af *alarmFlags, quiet bool, load func(context.Context) error) (verdict *verify.Verdict, endedBy string, err error) {
+	if w.cw == nil {
+		return nil, "", load(ctx)
 	}
-	if cw == nil {
-		if err := load(ctx); err != nil {
-			return nil, nil, "", fmt.Errorf("run: %w", err)
-		}
-		return res, nil, "", nil
-	}
-	out, err := verify.WhileLoading(ctx, cw, alarm, verify.Options{
-		Poll: af.poll, UntilAlarm: af.untilAlarm, Timeout: af.timeout, OnEvent: a.onEvent(view, s.quiet),
+	out, err := verify.WhileLoading(ctx, w.cw, w.alarm, verify.Options{
+		Poll: af.poll, UntilAlarm: af.untilAlarm, Timeout: af.timeout, OnEvent: a.onEvent(w.view, quiet),
 	}, load)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("run: %w", err)
+		return nil, "", err
 	}
 	if out.WatchErr != nil {
 		fmt.Fprintf(a.stderr, "loadgen: alarm watch stopped: %v\n", out.WatchErr)
 	}
-	return res, &out.Verdict, out.EndedLoad, nil
+	return &out.Verdict, out.EndedLoad, nil
 }
 
 // describe prints siege's opening line.

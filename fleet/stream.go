@@ -12,13 +12,6 @@ import (
 // line is sorted: the shard header, interval-log lines, and messages (any
 // other line, shown to the user when the shard failed).
 
-// endPrefix starts a shard's end line: the interval log's totals line,
-// which report.HlogWriter writes last.
-const endPrefix = "#[loadgen-totals: "
-
-// IsEndLine reports whether line is a shard's end line.
-func IsEndLine(line string) bool { return strings.HasPrefix(line, endPrefix) }
-
 var intervalLine = regexp.MustCompile(`^(Tag=[^,]+,)?\d+(\.\d+)?,\d+(\.\d+)?,\d+(\.\d+)?,[A-Za-z0-9+/=]+$`)
 
 // isLogLine reports whether line belongs to the interval log.
@@ -69,7 +62,7 @@ func (st *stream) add(lines []string) {
 				continue
 			}
 			st.log = append(st.log, line)
-			st.ended = IsEndLine(line)
+			st.ended = report.IsTotalsLine(line) // a shard's end line
 		case strings.TrimSpace(line) != "" && len(st.messages) < maxMessages:
 			st.messages = append(st.messages, line)
 		}

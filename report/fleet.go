@@ -104,10 +104,6 @@ func (f *Fleet) completeCount() int {
 	return n
 }
 
-// HasTotals reports whether the log ends with loadgen's totals line: a
-// shard's end line. A log without it was cut short (or is another tool's).
-func (lg *Hlog) HasTotals() bool { return lg.totals != nil }
-
 // Transactions returns the transactions the log's totals line counts, or
 // those its untagged histograms hold when it has none.
 func (lg *Hlog) Transactions() int64 {

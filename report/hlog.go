@@ -106,6 +106,10 @@ type hlogTotals struct {
 
 const totalsPrefix = "#[loadgen-totals: "
 
+// IsTotalsLine reports whether line is the totals line HlogWriter.WriteTotals
+// writes last: a fleet's shard is done when its log stream shows it.
+func IsTotalsLine(line string) bool { return strings.HasPrefix(line, totalsPrefix) }
+
 // check rejects totals that contradict themselves (a hand-edited or
 // corrupted log): merged reports must add up.
 func (t *hlogTotals) check() error {

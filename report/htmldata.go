@@ -178,7 +178,6 @@ func mergeStats(ivs []IntervalStats) IntervalStats {
 	for _, iv := range ivs {
 		levelSecs += iv.Target * iv.Seconds
 		m.HasTarget = m.HasTarget && iv.HasTarget
-		m.Stage = iv.Stage
 		m.Seconds += iv.Seconds
 		m.Transactions += iv.Transactions
 		m.Failed += iv.Failed

@@ -28,10 +28,8 @@ type IntervalStats struct {
 	Latency     Quantiles
 	Uncorrected *Quantiles
 	// Target is the load's level over the interval (users, or requests/s
-	// in the open model; its mean on a ramp) and Stage the stage of
-	// --stages in force at its end, when HasTarget.
+	// in the open model; its mean on a ramp), when HasTarget.
 	Target    float64
-	Stage     int
 	HasTarget bool
 }
 
@@ -67,7 +65,7 @@ func (r *IntervalRecorder) Add(iv loadgen.Interval) {
 	s := IntervalStats{
 		Start: iv.Start, Seconds: iv.End.Sub(iv.Start).Seconds(),
 		Transactions: iv.Transactions, Failed: iv.Failed, HTTPErrors: iv.HTTPErrors, HasErrors: true,
-		Target: iv.Target, Stage: iv.Stage, HasTarget: true,
+		Target: iv.Target, HasTarget: true,
 		Latency: QuantilesOf(iv.Latency),
 	}
 	if iv.Uncorrected != nil {

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/loadgen/loadgen/internal/weburl"
@@ -9,23 +8,18 @@ import (
 
 // Redacted replaces what the HTML report must not show: header values and
 // the passwords of URLs.
-const Redacted = "xxxxx"
-
-// userinfoRE finds URLs with userinfo in free text.
-var userinfoRE = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#]*@`)
+const Redacted = weburl.Mask
 
 // RedactURLs replaces the password of every URL in s with xxxxx, as
-// url.URL.Redacted does (user:pass@ becomes user:xxxxx@; see weburl.Redact).
-func RedactURLs(s string) string {
-	return userinfoRE.ReplaceAllStringFunc(s, func(m string) string {
-		return strings.TrimSuffix(weburl.Redact(m+"h"), "h")
-	})
-}
+// url.URL.Redacted does (user:pass@ becomes user:xxxxx@): it is
+// weburl.RedactText, the one redaction every output of loadgen uses.
+func RedactURLs(s string) string { return weburl.RedactText(s) }
 
 // shortWithValue are the run's one-letter flags that take a value (so in
 // a cluster like -qH the rest of the argument, or the next one, is the
-// value); -H is the header.
-const shortWithValue = "crtdfHATlmRo"
+// value); -H is the header. Not -l: its value is optional and only
+// attached (-l=FILE), so in -lH the H is the header flag.
+const shortWithValue = "crtdfHATmRo"
 
 // RedactArgs returns a command line fit to show: the values of -H/--header
 // become xxxxx (the header's name stays), and URL passwords are redacted.

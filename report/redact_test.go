@@ -12,6 +12,7 @@ func TestRedactArgs(t *testing.T) {
 		{[]string{"--header=Cookie: a=b", "--header", "X-Key:k"}, []string{"--header=Cookie: xxxxx", "--header", "X-Key: xxxxx"}},
 		{[]string{"-HX-Token: t", "-qH", "Y: y", "-qHZ: z", "-H=W: w"}, []string{"-HX-Token: xxxxx", "-qH", "Y: xxxxx", "-qHZ: xxxxx", "-H=W: xxxxx"}},
 		{[]string{"-mHello", "-H", "novalue"}, []string{"-mHello", "-H", "xxxxx"}},
+		{[]string{"-lH", "X-Token: secret", "-l", "http://a:b@c/"}, []string{"-lH", "X-Token: xxxxx", "-l", "http://a:xxxxx@c/"}},
 		{[]string{"--", "-H", "http://a:b@c"}, []string{"--", "-H", "http://a:xxxxx@c"}},
 		{[]string{"--json", "r.json", "http://user@h/"}, []string{"--json", "r.json", "http://user@h/"}},
 	} {
@@ -28,6 +29,7 @@ func TestRedactURLs(t *testing.T) {
 		"http://only-user@h/":               "http://only-user@h/",
 		"http://:pw@h/":                     "http://:xxxxx@h/",
 		"no url here: a@b":                  "no url here: a@b",
+		"http://u:p/w@h/":                   "http://u:xxxxx@h/",
 	} {
 		if got := RedactURLs(in); got != want {
 			t.Errorf("RedactURLs(%q) = %q, want %q", in, got, want)

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/loadgen/loadgen/loadgen"
 )
 
@@ -54,20 +52,10 @@ func stageRows(res *loadgen.Result) []Stage {
 			From: round(s.From, 3), Target: round(s.To, 3), Hold: s.Hold, Unit: unit,
 			Users: round(s.Users, 2), Rate: round(s.Rate(open), 2),
 			Transactions: s.Transactions, Failed: s.Failed, HTTPErrors: s.HTTPErrors, Scheduled: s.Scheduled, Sent: s.Sent,
-			LatencyMs: histLatency(s.Latency),
+			LatencyMs: latencyOf(s.Latency, 0, 0, 0),
 		})
 	}
 	return rows
-}
-
-// histLatency summarises a microsecond histogram in milliseconds.
-func histLatency(h *hdrhistogram.Histogram) Latency {
-	if h == nil || h.TotalCount() == 0 {
-		return Latency{}
-	}
-	ms := func(us int64) float64 { return round(float64(us)/1000, 3) }
-	return Latency{Min: ms(h.Min()), Mean: round(h.Mean()/1000, 3), P50: pct(h, 50), P90: pct(h, 90), P95: pct(h, 95),
-		P99: pct(h, 99), P999: pct(h, 99.9), Max: ms(h.Max())}
 }
 
 // stagesText renders the per-stage table.
@@ -164,9 +152,5 @@ func group(v float64) string {
 	if v < 10 && v != float64(int64(v)) {
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
-	s := strconv.FormatInt(int64(v+0.5), 10)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
+	return formatInt(int64(v + 0.5))
 }

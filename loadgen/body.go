@@ -51,9 +51,9 @@ func (u *user) readBody(head bool) error {
 	keep := 0
 	switch {
 	case u.fetch:
-		keep = u.r.maxBody
+		keep = u.r.opts.MaxBody
 	case u.r.opts.Parser != nil && status < 300 && looksHTML(h.ContentType()):
-		keep, u.parse = u.r.maxBody, true
+		keep, u.parse = u.r.opts.MaxBody, true
 	}
 	switch cl := h.ContentLength(); {
 	case cl >= 0:

@@ -94,10 +94,17 @@ func (u *user) reader(c *conn) *bufio.Reader {
 // unread gives the read buffer back once it holds nothing of the stream.
 func (u *user) unread() {
 	if u.br != nil && u.br.Buffered() == 0 {
+		u.putReader()
+	}
+}
+
+// putReader gives the read buffer (if any) back to the pool.
+func (u *user) putReader() {
+	if u.br != nil {
 		u.br.Reset(nil)
 		u.r.readers.put(u.br)
-		u.br, u.brOn = nil, nil
 	}
+	u.br, u.brOn = nil, nil
 }
 
 func (u *user) drop(h *hostInfo, c *conn) {
@@ -107,9 +114,7 @@ func (u *user) drop(h *hostInfo, c *conn) {
 	}
 	u.mu.Unlock()
 	if u.brOn == c {
-		u.br.Reset(nil)
-		u.r.readers.put(u.br)
-		u.br, u.brOn = nil, nil
+		u.putReader()
 	}
 	_ = c.nc.Close()
 }

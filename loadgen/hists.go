@@ -78,15 +78,6 @@ func (c *counter) addTo(dst *hdrhistogram.Histogram) {
 	}
 }
 
-// recordSums records bucket sums into dst.
-func recordSums(sums []uint64, dst *hdrhistogram.Histogram) {
-	for i, n := range sums {
-		if n != 0 {
-			_ = dst.RecordValues(ivValue(i), int64(n))
-		}
-	}
-}
-
 // intervals turns cumulative counts into per-interval histograms: at each
 // boundary it sums the shards' counters and records the difference from
 // the previous boundary. Its cost is the shards' buckets, whatever the

@@ -90,12 +90,9 @@ func (u *user) failed(err error, start, lat time.Duration, method, target string
 	}
 	if m := u.r.opts.MaxFailures; m > 0 && u.r.failures.Add(1) >= int64(m) {
 		u.r.stopped.Store(true) // no user starts another request; Run stops the rest
-		u.r.abortOnce.Do(func() {
-			close(u.r.abort)
-			if u.r.cancel != nil {
-				u.r.cancel()
-			}
-		})
+		if u.r.maxFailed.CompareAndSwap(false, true) && u.r.cancel != nil {
+			u.r.cancel()
+		}
 	}
 }
 

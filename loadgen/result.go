@@ -102,7 +102,7 @@ func (r *Runner) result(start, end time.Time, outer, ctx context.Context) *Resul
 	case outer.Err() != nil:
 		res.Reason = "cancelled"
 		res.Interrupted = true
-	case r.aborted():
+	case r.maxFailed.Load():
 		res.Reason = "failures"
 	case errors.Is(ctx.Err(), context.DeadlineExceeded), r.schedEnd > 0 && (r.schedTotal == 0 || r.slot.Load() < r.schedTotal):
 		res.Reason = "duration"
@@ -194,14 +194,4 @@ func (res *Result) Percentile(p float64) time.Duration {
 		return 0
 	}
 	return time.Duration(res.Latency.ValueAtPercentile(p)) * time.Microsecond
-}
-
-// aborted reports whether MaxFailures ended the run.
-func (r *Runner) aborted() bool {
-	select {
-	case <-r.abort:
-		return true
-	default:
-		return false
-	}
 }

@@ -33,7 +33,6 @@ type Runner struct {
 	hosts   []*hostInfo
 	hostIdx map[string]int
 	highest int64 // µs, the histograms' upper bound
-	maxBody int   // Options.MaxBody or its default
 
 	// users has room for every user the run may have; the first nUsers
 	// are running. Only Run's goroutine adds users.
@@ -67,9 +66,8 @@ type Runner struct {
 	deadline  time.Duration // the run context's deadline as an offset from start; 0 = none
 	started   atomic.Int64  // unix nanos of the start, 0 before Run
 	stopped   atomic.Bool
-	failures  atomic.Int64  // socket failures, counted only with MaxFailures
-	abort     chan struct{} // closed when MaxFailures is reached
-	abortOnce sync.Once
+	failures  atomic.Int64       // socket failures, counted only with MaxFailures
+	maxFailed atomic.Bool        // MaxFailures was reached (it cancels the run once)
 	cancel    context.CancelFunc // Run's; set before users start
 	ctx       context.Context
 	verboseMu sync.Mutex
@@ -104,7 +102,6 @@ type prepared struct {
 
 type hostInfo struct {
 	id         int
-	key        string // scheme://host:port
 	addr       string // host:port (a proxy's CONNECT names it)
 	tls        bool
 	serverName string
@@ -137,12 +134,9 @@ func New(targets []Target, opts Options) (*Runner, error) {
 			opts.MaxUsers = max(opts.Users, int(sh.peak()))
 		}
 	}
-	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0, maxBody: opts.MaxBody, abort: make(chan struct{}),
+	r := &Runner{opts: opts, hostIdx: map[string]int{}, highest: opts.Timeout.Microseconds() + 1, rate: opts.Rate > 0,
 		shape: sh, shaped: shaped, runFor: runFor,
 		resolver: opts.Resolver, endpoints: map[string]*endpoint{}, addrs: map[string]*address{}}
-	if r.maxBody == 0 {
-		r.maxBody = DefaultMaxBody
-	}
 	if r.highest < 2 {
 		r.highest = 2
 	}
@@ -209,6 +203,9 @@ func checkOptions(opts *Options) error {
 	}
 	if opts.MaxBody < 0 {
 		return fmt.Errorf("max body must not be negative, got %d", opts.MaxBody)
+	}
+	if opts.MaxBody == 0 {
+		opts.MaxBody = DefaultMaxBody
 	}
 	if opts.ResolveEvery <= 0 {
 		opts.ResolveEvery = DefaultResolveEvery
@@ -283,7 +280,7 @@ func (r *Runner) newHostInfo(id int, u *url.URL) *hostInfo {
 		dial = r.proxy.addr
 	}
 	host, port, _ := net.SplitHostPort(dial)
-	return &hostInfo{id: id, key: hostKey(u), addr: addr, tls: u.Scheme == "https", serverName: u.Hostname(), ep: r.endpoint(host, port)}
+	return &hostInfo{id: id, addr: addr, tls: u.Scheme == "https", serverName: u.Hostname(), ep: r.endpoint(host, port)}
 }
 
 // Run sends load until the duration passes, every user has done its reps,
@@ -391,15 +388,21 @@ func (r *Runner) startUsers() int {
 		n = min(max(r.shape.users(0), 0), len(r.users))
 		r.allowed.Store(int32(n))
 	}
-	for i := 0; i < n; i++ {
+	r.startPace() // before the users run: its first sample sees none
+	return r.spawn(0, n)
+}
+
+// spawn creates users [from, to), counts them in nUsers and starts their
+// goroutines; it returns how many started.
+func (r *Runner) spawn(from, to int) int {
+	for i := from; i < to; i++ {
 		r.users[i] = r.newUser(i)
 	}
-	r.nUsers.Store(int32(n))
-	r.startPace()
-	for _, u := range r.users[:n] {
+	r.nUsers.Store(int32(to))
+	for _, u := range r.users[from:to] {
 		go r.runUser(u)
 	}
-	return n
+	return to - from
 }
 
 // prepare sets what users need before the first one starts.
@@ -471,15 +474,7 @@ func (r *Runner) grow() int {
 		return 0
 	}
 	cur := int(r.nUsers.Load())
-	add := min(max(1, cur/2), len(r.users)-cur)
-	for i := cur; i < cur+add; i++ {
-		r.users[i] = r.newUser(i)
-	}
-	r.nUsers.Store(int32(cur + add))
-	for _, u := range r.users[cur : cur+add] {
-		go r.runUser(u)
-	}
-	return add
+	return r.spawn(cur, cur+min(max(1, cur/2), len(r.users)-cur))
 }
 
 // collect hands the interval's histograms to OnInterval. Its cost is the

@@ -94,7 +94,6 @@ func checkStages(o *Options) error {
 type pacer struct {
 	nextSample time.Duration
 	span       int // index into shape.spans of the stage whose accounts are open; -1 none
-	spanStart  time.Duration
 	lastAt     time.Duration
 	userSecs   float64 // running users integrated over the open stage
 	lat        *intervals
@@ -189,14 +188,7 @@ func (r *Runner) setUsers(want int) int {
 	if want <= n {
 		return 0
 	}
-	for i := n; i < want; i++ {
-		r.users[i] = r.newUser(i)
-	}
-	r.nUsers.Store(int32(want))
-	for _, u := range r.users[n:want] {
-		go r.runUser(u)
-	}
-	return want - n
+	return r.spawn(n, want)
 }
 
 // park makes a user above the closed model's level leave: it closes its
@@ -205,7 +197,7 @@ func (r *Runner) setUsers(want int) int {
 func (u *user) park() bool {
 	r := u.r
 	u.closeAll()
-	u.brOn = nil
+	u.putReader() // a waiting user holds no buffer
 	r.running.Add(-1)
 	defer r.running.Add(1)
 	for {

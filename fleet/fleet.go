@@ -34,7 +34,6 @@ package fleet
 
 import (
 	"context"
-	"time"
 )
 
 // Spec is what one shard is launched with.
@@ -64,10 +63,8 @@ type State struct {
 	// Status is the backend's word for it, e.g. PENDING, RUNNING, STOPPED.
 	Status string
 	// Started is true once the shard's container or process has started.
-	Started   bool
-	StartedAt time.Time
-	Stopped   bool
-	StoppedAt time.Time
+	Started bool
+	Stopped bool
 	// ExitCode is the shard's exit code once it exited; nil otherwise (a
 	// task that never started, or was killed without one).
 	ExitCode *int

@@ -16,7 +16,7 @@ func (r *run) judge() {
 	for i, t := range r.tasks {
 		sr := ShardResult{Shard: t.Shard, Task: t.ID, Status: r.states[i].Status, ExitCode: r.states[i].ExitCode}
 		st := r.streams[i]
-		sr.Header, sr.Messages, sr.Lines = st.header, st.messages, st.lines
+		sr.Header, sr.Messages = st.header, st.messages
 		var problems []string
 		if p := r.startProblem(i); p != "" {
 			problems = append(problems, p)

@@ -214,7 +214,6 @@ type ShardResult struct {
 	// Messages are the lines of the shard's output that are not its log
 	// (its stderr on ECS), at most 50.
 	Messages []string
-	Lines    int
 }
 
 // Name is "shard i/N (task ID)", or "shard i/N (pid N)" for a local shard.

@@ -34,14 +34,19 @@ type metrics struct {
 	P99us    float64 `json:"p99_us"`
 }
 
+// loadgenArgs is loadgen's command line in the benchmark, with extra flags
+// before the URL. -R /dev/null: no siege configuration file of this machine
+// changes the run (nor one run and not the other).
+func loadgenArgs(url string, conns int, d time.Duration, extra ...string) []string {
+	args := []string{"-R", os.DevNull, "-c", strconv.Itoa(conns), "-t", fmt.Sprintf("%dS", int(d.Seconds())), "-b", "-j", "--timeout", "10s"}
+	return append(append(args, extra...), url)
+}
+
 var clients = map[string]*client{
 	"loadgen": {
-		name: "loadgen",
-		bin:  func(c *config) string { return c.loadgen },
-		args: func(url string, conns int, d time.Duration) []string {
-			// -R /dev/null: no siege configuration file of this machine changes the run.
-			return []string{"-R", os.DevNull, "-c", strconv.Itoa(conns), "-t", fmt.Sprintf("%dS", int(d.Seconds())), "-b", "-j", "--timeout", "10s", url}
-		},
+		name:  "loadgen",
+		bin:   func(c *config) string { return c.loadgen },
+		args:  func(url string, conns int, d time.Duration) []string { return loadgenArgs(url, conns, d) },
 		parse: parseLoadgen,
 	},
 	// loadgen-hlog is loadgen writing an interval log (to /dev/null: the
@@ -50,7 +55,7 @@ var clients = map[string]*client{
 		name: "loadgen-hlog",
 		bin:  func(c *config) string { return c.loadgen },
 		args: func(url string, conns int, d time.Duration) []string {
-			return []string{"-c", strconv.Itoa(conns), "-t", fmt.Sprintf("%dS", int(d.Seconds())), "-b", "-j", "--timeout", "10s", "--hlog", os.DevNull, url}
+			return loadgenArgs(url, conns, d, "--hlog", os.DevNull)
 		},
 		parse: parseLoadgen,
 	},

@@ -54,7 +54,7 @@ func (b *Backend) Describe(ctx context.Context, tasks []fleet.Task) ([]fleet.Sta
 func (b *Backend) state(t types.Task) fleet.State {
 	st := fleet.State{Status: aws.ToString(t.LastStatus), StopCode: string(t.StopCode)}
 	if t.StartedAt != nil {
-		st.Started, st.StartedAt = true, *t.StartedAt
+		st.Started = true
 	}
 	if st.Status == "RUNNING" {
 		st.Started = true
@@ -78,9 +78,6 @@ func (b *Backend) state(t types.Task) fleet.State {
 	st.Reason = strings.Join(reasons, "; ")
 	if st.Status == "STOPPED" {
 		st.Stopped = true
-		if t.StoppedAt != nil {
-			st.StoppedAt = *t.StoppedAt
-		}
 	}
 	return st
 }

@@ -53,16 +53,14 @@ func New(o Options) *Backend {
 
 // proc is one child and its output.
 type proc struct {
-	cmd     *exec.Cmd
-	started time.Time
+	cmd *exec.Cmd
 
-	mu      sync.Mutex
-	lines   []string
-	exited  bool // the process was waited for and its output drained
-	stopped time.Time
-	code    *int
-	reason  string
-	killer  *time.Timer
+	mu     sync.Mutex
+	lines  []string
+	exited bool // the process was waited for and its output drained
+	code   *int
+	reason string
+	killer *time.Timer
 }
 
 // Launch starts one child per spec. A child that cannot be started is a
@@ -102,7 +100,7 @@ func (b *Backend) start(sp fleet.Spec) (*proc, error) {
 		return nil, fmt.Errorf("start %s: %w", b.o.Binary, err)
 	}
 	pw.Close() // the child holds its own copy
-	p := &proc{cmd: cmd, started: time.Now()}
+	p := &proc{cmd: cmd}
 	go p.run(pr)
 	return p, nil
 }
@@ -125,7 +123,7 @@ func (p *proc) run(out io.ReadCloser) {
 	if p.killer != nil {
 		p.killer.Stop()
 	}
-	p.exited, p.stopped = true, time.Now()
+	p.exited = true
 	code := p.cmd.ProcessState.ExitCode()
 	var ee *exec.ExitError
 	switch {
@@ -158,9 +156,9 @@ func (b *Backend) Describe(_ context.Context, tasks []fleet.Task) ([]fleet.State
 			continue
 		}
 		p.mu.Lock()
-		st := fleet.State{Status: "RUNNING", Started: true, StartedAt: p.started}
+		st := fleet.State{Status: "RUNNING", Started: true}
 		if p.exited {
-			st.Status, st.Stopped, st.StoppedAt, st.ExitCode, st.Reason = "STOPPED", true, p.stopped, p.code, p.reason
+			st.Status, st.Stopped, st.ExitCode, st.Reason = "STOPPED", true, p.code, p.reason
 			st.StopCode = "EssentialContainerExited"
 		}
 		p.mu.Unlock()

@@ -114,7 +114,7 @@ func Run(ctx context.Context, b Backend, o Options) (*Outcome, error) {
 	tasks, err := b.Launch(ctx, specs)
 	if err != nil {
 		// Nothing may be left running: stop what the launch may have started.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		sctx, cancel := detached(ctx)
 		defer cancel()
 		if serr := b.Stop(sctx, r.group, tasks, "loadgen fleet: launch failed"); serr != nil {
 			err = errors.Join(err, fmt.Errorf("and stopping what was launched: %w", serr))
@@ -178,7 +178,7 @@ func (r *run) stop(ctx context.Context, idx []int, reason string) {
 	for _, i := range idx {
 		ts = append(ts, r.tasks[i])
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	sctx, cancel := detached(ctx)
 	defer cancel()
 	if err := r.b.Stop(sctx, r.group, ts, reason); err != nil {
 		r.o.Say("stopping tasks: %v", err)

@@ -70,7 +70,7 @@ func (r *run) describe(ctx context.Context) {
 	for k, i := range live {
 		ts[k] = r.tasks[i]
 	}
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	dctx, cancel := detached(ctx)
 	defer cancel()
 	states, err := r.b.Describe(dctx, ts)
 	if err != nil {
@@ -114,13 +114,7 @@ func (r *run) checkHeaders(ctx context.Context, live []int, now time.Time) {
 		if st.header != nil || !r.states[i].Started || r.notStarted[i] || r.noHeader[i] {
 			continue
 		}
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		page, err := r.b.ReadLog(pctx, r.tasks[i], r.cursors[i])
-		cancel()
-		if err == nil {
-			st.add(page.Lines)
-			r.cursors[i] = page.Next
-		}
+		_, _ = r.readPage(ctx, i)
 		if st.header == nil && now.After(headerBy) {
 			r.noHeader[i] = true
 			silent = append(silent, i)
@@ -153,18 +147,34 @@ func (r *run) collect(ctx context.Context) {
 	wg.Wait()
 }
 
+// readPage reads the next page of task i's stream into its stream and
+// moves its cursor (only one goroutine reads a given task). It goes on
+// after ctx is cancelled: after Ctrl+C the logs are still read.
+func (r *run) readPage(ctx context.Context, i int) (LogPage, error) {
+	pctx, cancel := detached(ctx)
+	defer cancel()
+	page, err := r.b.ReadLog(pctx, r.tasks[i], r.cursors[i])
+	if err == nil {
+		r.streams[i].add(page.Lines)
+		r.cursors[i] = page.Next
+	}
+	return page, err
+}
+
+// detached is ctx's values without its cancellation, for at most a minute:
+// what a fleet must still do after Ctrl+C (describe, stop, read logs).
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+}
+
 // read reads task i's stream; it retries every Poll until the end line.
 func (r *run) read(ctx context.Context, i int, until time.Time) error {
-	rctx := context.WithoutCancel(ctx) // after Ctrl+C the logs are still read
-	st, cursor := r.streams[i], r.cursors[i]
+	st := r.streams[i]
 	var lastErr error
 	for {
-		pctx, cancel := context.WithTimeout(rctx, time.Minute)
-		page, err := r.b.ReadLog(pctx, r.tasks[i], cursor)
-		cancel()
+		page, err := r.readPage(ctx, i)
 		if err == nil {
-			st.add(page.Lines)
-			cursor, lastErr = page.Next, nil
+			lastErr = nil
 			if st.ended || page.Final {
 				return nil
 			}

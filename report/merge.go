@@ -80,7 +80,7 @@ func MergeHlogs(logs []*Hlog, window time.Duration) (*loadgen.Result, *Merged, e
 		res.Shortest = time.Duration(h.Min()) * time.Microsecond
 		res.Longest = time.Duration(h.Max()) * time.Microsecond
 	}
-	m.Timeline = timeline(logs, windows, g.start, window)
+	m.Timeline = timeline(logs, windows, g, window)
 	return res, m, nil
 }
 
@@ -123,10 +123,11 @@ func geometryOf(logs []*Hlog, m *Merged) *geometry {
 }
 
 // addIntervals adds every interval histogram into the result (untagged to
-// Latency, "uncorrected" to LatencyUncorrected) and into its timeline
-// window; it returns the windows' union histograms.
-func addIntervals(logs []*Hlog, res *loadgen.Result, g *geometry, window time.Duration) (map[int64]*hdrhistogram.Histogram, error) {
-	windows := map[int64]*hdrhistogram.Histogram{}
+// Latency, "uncorrected" to LatencyUncorrected); it returns the untagged
+// ones by timeline window. (Not each window's union: a histogram per window
+// of an hour-long log is hundreds of MB; timeline merges one at a time.)
+func addIntervals(logs []*Hlog, res *loadgen.Result, g *geometry, window time.Duration) (map[int64][]*hdrhistogram.Histogram, error) {
+	windows := map[int64][]*hdrhistogram.Histogram{}
 	var dropped int64
 	for _, lg := range logs {
 		for _, iv := range lg.Intervals {
@@ -134,10 +135,7 @@ func addIntervals(logs []*Hlog, res *loadgen.Result, g *geometry, window time.Du
 			case "":
 				dropped += res.Latency.Merge(iv.Histogram)
 				w := int64(iv.Start.Sub(g.start) / window)
-				if windows[w] == nil {
-					windows[w] = g.newHist()
-				}
-				windows[w].Merge(iv.Histogram)
+				windows[w] = append(windows[w], iv.Histogram)
 			case UncorrectedTag:
 				if res.LatencyUncorrected == nil {
 					res.LatencyUncorrected = g.newHist()
@@ -195,8 +193,10 @@ func addTotals(logs []*Hlog, res *loadgen.Result) {
 }
 
 // timeline summarises each window's union histogram, with the logs' levels
-// when they have them.
-func timeline(logs []*Hlog, windows map[int64]*hdrhistogram.Histogram, start time.Time, window time.Duration) []TimelinePoint {
+// when they have them. One histogram holds each window's union in turn.
+func timeline(logs []*Hlog, windows map[int64][]*hdrhistogram.Histogram, g *geometry, window time.Duration) []TimelinePoint {
+	start := g.start
+	w := g.newHist()
 	keys := make([]int64, 0, len(windows))
 	for k := range windows {
 		keys = append(keys, k)
@@ -205,7 +205,10 @@ func timeline(logs []*Hlog, windows map[int64]*hdrhistogram.Histogram, start tim
 	targets, haveTargets := windowTargets(logs, start, window)
 	out := make([]TimelinePoint, 0, len(keys))
 	for _, k := range keys {
-		w := windows[k]
+		w.Reset()
+		for _, h := range windows[k] {
+			w.Merge(h)
+		}
 		at := start.Add(time.Duration(k) * window)
 		p := TimelinePoint{
 			OffsetS: round(at.Sub(start).Seconds(), 3), Start: at.UTC().Format(time.RFC3339Nano),

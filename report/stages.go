@@ -68,18 +68,20 @@ func (rp *Report) stagesText() string {
 	fmt.Fprintf(&b, "  %-7s %-15s %-16s %8s %9s %10s %9s %9s %8s\n", "stage", "time", "target", "users", "req/s", "trans", "p50 ms", "p99 ms", "errors")
 	for _, s := range rp.Stages {
 		fmt.Fprintf(&b, "  %-7s %-15s %-16s %8.1f %9.1f %10d %9.2f %9.2f %8d\n",
-			fmt.Sprintf("%d/%d", s.Stage, s.Of), clock(s.Start)+"-"+clock(s.End), s.targetText(),
+			fmt.Sprintf("%d/%d", s.Stage, s.Of), clock(s.Start)+"-"+clock(s.End), s.TargetText(" -> "),
 			s.Users, s.Rate, s.Transactions, s.LatencyMs.P50, s.LatencyMs.P99, s.Failed+s.HTTPErrors)
 	}
 	return b.String()
 }
 
-// targetText is "0 -> 50", or "hold 200".
-func (s *Stage) targetText() string {
+// TargetText is the stage's shape for the text and HTML tables: "0 -> 50"
+// (with arrow " -> "), or "hold 200" for a hold or a level that does not
+// change.
+func (s *Stage) TargetText(arrow string) string {
 	if s.Hold || s.From == s.Target {
 		return "hold " + level(s.Target)
 	}
-	return level(s.From) + " -> " + level(s.Target)
+	return level(s.From) + arrow + level(s.Target)
 }
 
 // clock renders seconds as m:ss (or h:mm:ss).

@@ -53,6 +53,16 @@ func TestStageTable(t *testing.T) {
 			t.Errorf("text lacks %q:\n%s", want, text.String())
 		}
 	}
+	// The HTML table says the same as the text.
+	var page bytes.Buffer
+	if err := (&Page{Report: rp}).WriteHTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<td>0 → 50</td>", "<td>hold 50</td>"} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
 	var back Report
 	var js bytes.Buffer
 	if err := rp.WriteJSON(&js); err != nil || json.Unmarshal(js.Bytes(), &back) != nil {

@@ -136,9 +136,9 @@ func (a *app) plan(ctx context.Context, ff *fleetFlags, runArgs []string) (*flee
 	p.aws = ff.aws.or(p.rf.aws)
 	p.args, p.target = shardArgs(fs, runArgs), p.s.url
 	if p.s.url == "" && p.s.file == "" {
-		resolved, err := resolveURL(ctx, &p.aws, p.rf.alarm.stacks)
+		resolved, err := stackTarget(ctx, &p.aws, p.rf.alarm.stacks)
 		if err != nil {
-			return nil, &exitError{codeOf(err), fmt.Errorf("no URL or -f FILE given, and none found in stack outputs: %w", err)}
+			return nil, err
 		}
 		p.target = resolved.URL
 		p.args = append(p.args, "-i", resolved.URL) // the workshop's siege -i $alb_url

@@ -15,6 +15,7 @@ import (
 	"github.com/loadgen/loadgen/internal/weburl"
 	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/report"
+	"github.com/loadgen/loadgen/stackurl"
 	"github.com/loadgen/loadgen/verify"
 )
 
@@ -208,9 +209,9 @@ func (a *app) runTargets(ctx context.Context, f *runFlags, s *settings) ([]loadg
 	if err != nil || len(targets) > 0 {
 		return targets, err
 	}
-	resolved, err := resolveURL(ctx, &f.aws, f.alarm.stacks)
+	resolved, err := stackTarget(ctx, &f.aws, f.alarm.stacks)
 	if err != nil {
-		return nil, &exitError{codeOf(err), fmt.Errorf("no URL or -f FILE given, and none found in stack outputs: %w", err)}
+		return nil, err
 	}
 	if !s.quiet {
 		fmt.Fprintf(a.stderr, "target %s from stack %s output %s\n", weburl.RedactText(resolved.URL), resolved.Stack, resolved.OutputKey)
@@ -218,6 +219,16 @@ func (a *app) runTargets(ctx context.Context, f *runFlags, s *settings) ([]loadg
 	s.url = resolved.URL
 	s.opts.Internet = true
 	return a.targets(s)
+}
+
+// stackTarget is the target of a run given no URL and no -f: the load
+// balancer URL from stack outputs, as the workshop finds it.
+func stackTarget(ctx context.Context, af *awsFlags, stacks []string) (stackurl.Resolved, error) {
+	resolved, err := resolveURL(ctx, af, stacks)
+	if err != nil {
+		return resolved, &exitError{codeOf(err), fmt.Errorf("no URL or -f FILE given, and none found in stack outputs: %w", err)}
+	}
+	return resolved, nil
 }
 
 // watch is the alarm a run watches (cw nil: none) and its progress view.

@@ -1,14 +1,15 @@
 package loadgen
 
-// ivCounts turns the shards' cumulative status and error counts into
-// per-interval transactions, failures and HTTP errors, as intervals does
-// for the histograms: at each boundary it takes the sums and hands on the
-// difference from the previous boundary. The sums only grow.
-type ivCounts struct{ txns, fails, httpErrs int64 }
+// ivCounts turns the shards' cumulative counts into per-interval (or
+// per-stage) transactions, failures, HTTP errors and sends, as intervals
+// does for the histograms: at each boundary it takes the sums and hands on
+// the difference from the previous boundary. The sums only grow.
+type ivCounts struct{ txns, fails, httpErrs, sent int64 }
 
-// next sets iv's counts to what t gained since the last call.
-func (c *ivCounts) next(t *totals, iv *Interval) {
-	now := ivCounts{txns: t.transactions(), fails: t.failed(), httpErrs: t.httpErrors()}
-	iv.Transactions, iv.Failed, iv.HTTPErrors = now.txns-c.txns, now.fails-c.fails, now.httpErrs-c.httpErrs
+// next returns what t gained since the last call.
+func (c *ivCounts) next(t *totals) ivCounts {
+	now := ivCounts{txns: t.transactions(), fails: t.failed(), httpErrs: t.httpErrors(), sent: t.sent}
+	d := ivCounts{txns: now.txns - c.txns, fails: now.fails - c.fails, httpErrs: now.httpErrs - c.httpErrs, sent: now.sent - c.sent}
 	*c = now
+	return d
 }

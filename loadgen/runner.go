@@ -482,7 +482,8 @@ func (r *Runner) grow() int {
 func (r *Runner) collect(from, to time.Time) {
 	iv := Interval{Start: from, End: to, Latency: hdrhistogram.New(1, r.highest, 3)}
 	r.ivLat.next(r.shards.latencies(false), iv.Latency)
-	r.ivCnt.next(r.shards.sum(), &iv)
+	d := r.ivCnt.next(r.shards.sum())
+	iv.Transactions, iv.Failed, iv.HTTPErrors = d.txns, d.fails, d.httpErrs
 	iv.Target = r.shape.mean(from.Sub(r.start), to.Sub(r.start))
 	if _, i := r.shape.at(to.Sub(r.start)); r.shaped {
 		iv.Stage = i + 1

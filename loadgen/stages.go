@@ -97,7 +97,7 @@ type pacer struct {
 	lastAt     time.Duration
 	userSecs   float64 // running users integrated over the open stage
 	lat        *intervals
-	prev       [4]int64 // transactions, failed, HTTP errors, sent at the last stage boundary
+	cnt        ivCounts // the counters at the last stage boundary
 	stages     []StageResult
 	timeline   []LoadSample
 }
@@ -213,13 +213,6 @@ func (u *user) park() bool {
 	}
 }
 
-// counts sums the shards' counters: transactions, failed, HTTP errors,
-// sent (at a cost that does not grow with the users).
-func (r *Runner) counts() (c [4]int64) {
-	t := r.shards.sum()
-	return [4]int64{t.transactions(), t.failed(), t.httpErrors(), t.sent}
-}
-
 // closeStage ends the accounts of the stage in force at offset end.
 func (r *Runner) closeStage(end time.Duration) {
 	p := &r.pace
@@ -229,10 +222,9 @@ func (r *Runner) closeStage(end time.Duration) {
 		Latency: hdrhistogram.New(1, r.highest, 3)}
 	// The counters first: they are few, and the boundary is now; the
 	// histograms' buckets take longer to sum.
-	c := r.counts()
+	d := p.cnt.next(r.shards.sum())
 	p.lat.next(r.shards.latencies(false), sr.Latency)
-	sr.Transactions, sr.Failed, sr.HTTPErrors, sr.Sent = c[0]-p.prev[0], c[1]-p.prev[1], c[2]-p.prev[2], c[3]-p.prev[3]
-	p.prev = c
+	sr.Transactions, sr.Failed, sr.HTTPErrors, sr.Sent = d.txns, d.fails, d.httpErrs, d.sent
 	if d := (end - sp.start).Seconds(); d > 0 {
 		sr.Users = p.userSecs / d
 	}

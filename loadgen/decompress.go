@@ -17,12 +17,11 @@ const maxParsedHTML = 2 << 20
 
 // inflater holds one user's decompressors, reused from page to page.
 type inflater struct {
-	src  bytes.Reader
-	gz   *gzip.Reader
-	zl   io.ReadCloser
-	fl   io.ReadCloser
-	out  bytes.Buffer
-	read [32 << 10]byte
+	src bytes.Reader
+	gz  *gzip.Reader
+	zl  io.ReadCloser
+	fl  io.ReadCloser
+	out bytes.Buffer
 }
 
 // pageHTML is the response body for the parser (the first MaxBody bytes
@@ -78,12 +77,6 @@ func (f *inflater) decode(enc, body []byte) []byte {
 	if err != nil {
 		return nil
 	}
-	for f.out.Len() < maxParsedHTML {
-		n, err := r.Read(f.read[:min(len(f.read), maxParsedHTML-f.out.Len())])
-		f.out.Write(f.read[:n])
-		if err != nil {
-			break
-		}
-	}
+	_, _ = f.out.ReadFrom(io.LimitReader(r, maxParsedHTML)) // what came before an error stays
 	return f.out.Bytes()
 }

@@ -116,7 +116,7 @@ func (p *Page) view() (*view, error) {
 	v := &view{
 		Report: rp, Command: shellQuote(append([]string{"loadgen"}, RedactArgs(p.Command)...)),
 		Target: RedactURLs(rp.Target), Sources: p.Sources, Notes: p.notes(data),
-		Verdict: verdictOf(rp), Thresholds: ThresholdRows(rp),
+		Verdict: verdictOf(rp), Thresholds: ThresholdRows(rp), Crossed: len(rp.ThresholdsCrossed()),
 		StatusRows: statusRows(rp), ErrorRows: errorRows(rp), ErrorNames: errorNames(), Attempts: rp.Transactions + rp.FailedTransactions,
 		Charts: map[string]bool{
 			"throughput": data.Series != nil, "errors": data.Series != nil && data.Series.HasErrors,
@@ -126,11 +126,6 @@ func (p *Page) view() (*view, error) {
 		Data:         template.JS(blob),
 		UPlotVersion: UPlotVersion,
 		Generated:    clockUTC(time.Now().UTC().Format(time.RFC3339Nano)),
-	}
-	for _, th := range v.Thresholds {
-		if !th.Pass {
-			v.Crossed++
-		}
 	}
 	if len(p.Command) == 0 {
 		v.Command = ""

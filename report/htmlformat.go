@@ -96,12 +96,15 @@ func errorRows(rp *Report) []countRow {
 }
 
 // errorNames lists every error class, as the engine defines them.
-func errorNames() string {
+func errorNames() string { return strings.Join(errorClassNames(), ", ") }
+
+// errorClassNames are the socket-error classes in the reports' order.
+func errorClassNames() []string {
 	var names []string
 	for _, c := range loadgen.ErrorClasses() {
 		names = append(names, c.String())
 	}
-	return strings.Join(names, ", ")
+	return names
 }
 
 // share is n as a percentage of total for a table: "<0.1" when it is not

@@ -6,8 +6,6 @@ import (
 	"io"
 	"net"
 	"strings"
-
-	"github.com/loadgen/loadgen/loadgen"
 )
 
 // WriteText writes siege's summary block, then percentiles, status codes,
@@ -48,10 +46,7 @@ func (rp *Report) WriteText(w io.Writer) error {
 		f("  by code:\t\t%s\n", joinCounts(rp.Status, sortedKeys(rp.Status), ""))
 	}
 	f("HTTP errors (4xx/5xx):\t%12d   (siege counts these as successful transactions)\n", rp.HTTPErrors)
-	var errKeys []string
-	for _, c := range loadgen.ErrorClasses() {
-		errKeys = append(errKeys, c.String())
-	}
+	errKeys := errorClassNames()
 	f("Socket errors:\t\t%s\n", joinCounts(rp.Errors, errKeys, ""))
 	for _, k := range errKeys {
 		if s := rp.ErrorSamples[k]; s != "" {

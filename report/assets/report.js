@@ -291,7 +291,7 @@
       scales: { x: { time: false, distr: 3, log: 10, range: function () { return [1, Math.max(10, maxX)]; } }, y: { range: zeroBased } },
       axes: [
         { label: "percentile (log scale of 1/(1−p))", labelSize: 18,
-          splits: function (u) { var s = [], v = 1; while (v <= u.scales.x.max * 1.0001) { s.push(v); v *= 10; } return s; },
+          splits: decades, // the range starts at 1 and spans a decade at least
           values: function (u, splits) { return splits.map(pctLabel); } },
         yAxis("latency (ms)", "y", function (v) { return num(v, 3); }),
       ],

@@ -131,6 +131,9 @@ func (a *app) runDemo(ctx context.Context, d *demoFlags) error {
 		return usageErr("demo: --period %d: CloudWatch alarm periods are 10, 20, 30 or a multiple of 60 seconds", d.period)
 	case d.fresh && !d.serve:
 		return usageErr("demo: --fresh needs --serve (the fresh world has no alarm to run the load against)")
+	case d.fleet > d.users:
+		// Before the world starts: each shard needs a user.
+		return usageErr("demo: --fleet %d needs -c %d or more", d.fleet, d.fleet)
 	}
 	if err := d.checkShape(); err != nil {
 		return err

@@ -204,6 +204,11 @@ func TestDemoLoadArgs(t *testing.T) {
 	if r := runCLI(t, nil, "demo", "--stages", "30s"); r.code != 2 || !strings.Contains(r.stderr, "--stages") {
 		t.Errorf("bad --stages: exit %d %s", r.code, r.stderr)
 	}
+	// Refused before the local world starts (nothing is said about it).
+	if r := runCLI(t, nil, "demo", "--fleet", "5", "-c", "3"); r.code != 2 || !strings.Contains(r.stderr, "demo: --fleet 5 needs -c 5 or more") ||
+		strings.Contains(r.stderr+r.stdout, "127.0.0.1") {
+		t.Errorf("--fleet over -c: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
 }
 
 // TestDemoServeFresh starts the chapter's starting world and does some of

@@ -17,9 +17,6 @@ const demoFleetSubnet = "subnet-0demo"
 // demoFleet registers the task definition and returns the fleet's command
 // line around the load's run flags.
 func (a *app) demoFleet(ctx context.Context, exe string, w *demoWorld, d *demoFlags, runArgs []string) ([]string, error) {
-	if d.fleet > d.users {
-		return nil, usageErr("demo: --fleet %d needs -c %d or more", d.fleet, d.fleet)
-	}
 	code, err := a.demoChild(ctx, exe, w, "fleet setup", []string{"fleet", "setup", "--image", "loadgen:demo"})
 	if err != nil {
 		return nil, err

@@ -159,8 +159,8 @@ func WriteHlogs(w io.Writer, logs []*Hlog, res *loadgen.Result, comment string) 
 		}
 	}
 	for _, c := range counts {
-		fmt.Fprintf(hw.w, "%sstart=%.3f length=%.3f transactions=%d failed=%d http_errors=%d]\n", countsPrefix,
-			max(c.Start.Sub(hw.base).Seconds(), 0), max(c.End.Sub(c.Start).Seconds(), 0), c.Transactions, c.Failed, c.HTTPErrors)
+		c.HasTarget = false // a shard's level is its share: one merged log would not add them up
+		hw.writeCounts(c)
 	}
 	return hw.WriteTotals(res)
 }

@@ -35,10 +35,18 @@ type HlogCounts struct {
 
 // counts writes the interval's counters line.
 func (hw *HlogWriter) counts(iv loadgen.Interval) {
-	from := max(iv.Start.Sub(hw.base).Seconds(), 0)
-	length := max(iv.End.Sub(iv.Start).Seconds(), 0)
-	fmt.Fprintf(hw.w, "%sstart=%.3f length=%.3f transactions=%d failed=%d http_errors=%d target=%s stage=%d]\n",
-		countsPrefix, from, length, iv.Transactions, iv.Failed, iv.HTTPErrors, strconv.FormatFloat(iv.Target, 'f', -1, 64), iv.Stage)
+	hw.writeCounts(HlogCounts{Start: iv.Start, End: iv.End, Transactions: iv.Transactions, Failed: iv.Failed, HTTPErrors: iv.HTTPErrors,
+		Target: iv.Target, Stage: iv.Stage, HasTarget: true})
+}
+
+// writeCounts writes a counters line; the level and stage when c has them.
+func (hw *HlogWriter) writeCounts(c HlogCounts) {
+	level := ""
+	if c.HasTarget {
+		level = " target=" + strconv.FormatFloat(c.Target, 'f', -1, 64) + " stage=" + strconv.Itoa(c.Stage)
+	}
+	fmt.Fprintf(hw.w, "%sstart=%.3f length=%.3f transactions=%d failed=%d http_errors=%d%s]\n",
+		countsPrefix, max(c.Start.Sub(hw.base).Seconds(), 0), max(c.End.Sub(c.Start).Seconds(), 0), c.Transactions, c.Failed, c.HTTPErrors, level)
 }
 
 // parseCounts reads the body of a counters line; base is the log's

@@ -3,16 +3,22 @@ GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/loadgen
+FULL      := bin/loadgen-aws
 FUZZTIME  ?= 3s
 
 .PHONY: all build test fmt-check vet cross unit fuzz bench bench-quick bench-go demo clean kumo
 
 all: build
 
-# A static binary (no cgo, Go's own DNS resolver): no libc in memory, about
-# 2.7 MB less RSS, which counts at hundreds of connections (bench/RESULTS.md).
+# Two static binaries (no cgo, Go's own DNS resolver: no libc in memory,
+# about 2.7 MB less RSS). bin/loadgen is the lean build (-tags lean): the
+# load engine without the AWS SDK, whose package initialisers alone take
+# about 12 MB in every process; it hands every command that calls AWS to
+# bin/loadgen-aws, the full build, which is also what `go install` makes
+# (cmd/loadgen/lean.go, bench/RESULTS.md).
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/loadgen
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -tags lean -o $(BIN) ./cmd/loadgen
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(FULL) ./cmd/loadgen
 
 ## test: formatting, vet, cross builds, and the race-enabled test suite, which
 ## also runs every fuzz target's seed corpus (testdata/fuzz included).
@@ -25,14 +31,20 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# The lean build is vetted too; its tests are the full build's
+# (cmd/loadgen/lean_test.go runs the pair as make build makes it).
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags lean ./cmd/loadgen
 
-## cross: the library packages build for Linux, macOS and Windows (the raw-I/O fast path is Linux-only).
+## cross: the library packages and the lean command build for Linux, macOS
+## and Windows (the raw-I/O fast path is Linux-only).
 LIBRARY := ./loadgen ./report ./crawl ./stackurl ./verify ./fleet/...
 cross:
 	GOOS=darwin GOARCH=arm64 $(GO) build $(LIBRARY)
 	GOOS=windows GOARCH=amd64 $(GO) build $(LIBRARY)
+	GOOS=darwin GOARCH=arm64 $(GO) build -tags lean -o /dev/null ./cmd/loadgen
+	GOOS=windows GOARCH=amd64 $(GO) build -tags lean -o /dev/null ./cmd/loadgen
 	GOOS=windows GOARCH=amd64 $(GO) vet ./loadgen
 
 ## kumo: an independent AWS emulator for the fleet's smoke test (fleet/ecs), built from tools/kumo.

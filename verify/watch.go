@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/loadgen/loadgen/internal/awscfg"
+	"github.com/loadgen/loadgen/internal/awsdefaults"
 )
 
 // ErrSetup is matched (errors.Is) by every error of this package that means
@@ -28,10 +29,10 @@ var ErrSetup = awscfg.ErrSetup
 
 // Watch defaults and bounds.
 const (
-	DefaultPoll    = 10 * time.Second
+	DefaultPoll    = awsdefaults.AlarmPoll
 	MinPoll        = time.Second
 	MaxBackoff     = 60 * time.Second
-	DefaultTimeout = 15 * time.Minute
+	DefaultTimeout = awsdefaults.AlarmTimeout
 	// sampleWindow is how many periods GetMetricData looks back.
 	sampleWindow = 5
 	// maxLastValues is how many sampled values Verdict.LastValues keeps.

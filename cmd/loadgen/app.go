@@ -105,8 +105,8 @@ error or bad URL file; 3 the run could not start; 130 Ctrl+C.`,
 
 // subcommands lists the commands besides the load run; each file adds its own.
 func (a *app) subcommands() []*cobra.Command {
-	return []*cobra.Command{a.versionCommand(), a.crawlCommand(), a.urlCommand(), a.alarmCommand(), a.demoCommand(), a.demoSiteCommand(),
-		a.mergeCommand(), a.fleetCommand(), a.compareCommand(), a.reportCommand(), a.checkCommand()}
+	cmds := []*cobra.Command{a.versionCommand(), a.crawlCommand(), a.mergeCommand(), a.compareCommand(), a.reportCommand()}
+	return append(cmds, a.awsCommands()...)
 }
 
 func (a *app) versionCommand() *cobra.Command {

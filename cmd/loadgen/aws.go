@@ -1,3 +1,5 @@
+//go:build !lean
+
 package main
 
 import (
@@ -5,35 +7,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/loadgen/loadgen/internal/awscfg"
+	"github.com/loadgen/loadgen/report"
 	"github.com/loadgen/loadgen/stackurl"
 	"github.com/loadgen/loadgen/verify"
 )
-
-// awsFlags select the AWS account, region and endpoint, as the AWS CLI does.
-type awsFlags struct {
-	region      string
-	profile     string
-	endpointURL string
-	timeout     time.Duration
-	log         io.Writer // the SDK's warnings, with -v; nil discards them
-}
-
-func (f *awsFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
-	fs.StringVar(&f.profile, "profile", "", "AWS profile (default: AWS_PROFILE)")
-	fs.StringVar(&f.endpointURL, "endpoint-url", "", "send AWS API calls here (like the AWS CLI's --endpoint-url; AWS_ENDPOINT_URL works too)")
-	fs.DurationVar(&f.timeout, "aws-timeout", awscfg.DefaultTimeout, "give up on AWS after this long: each start-up step (finding the stack's URL, the alarm) and each call")
-}
 
 // config loads the SDK configuration; failures are setup errors (exit 3).
 func (f *awsFlags) config(ctx context.Context) (aws.Config, error) {
@@ -43,25 +27,6 @@ func (f *awsFlags) config(ctx context.Context) (aws.Config, error) {
 	}
 	return cfg, nil
 }
-
-// alarmFlags are the run's alarm flags.
-type alarmFlags struct {
-	name       string
-	untilAlarm bool
-	timeout    time.Duration
-	poll       time.Duration
-	stacks     []string
-}
-
-func (f *alarmFlags) register(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&f.stacks, "stack", nil, "find the URL in this stack's outputs: NAME, NAME:KEY or NAME:~SUBSTRING (repeatable; default: the workshop's stacks)")
-	fs.BoolVar(&f.untilAlarm, "until-alarm", false, "run until the CPU alarm reaches ALARM, then stop and report the time it took (exit 1 if it does not within --alarm-timeout)")
-	fs.StringVar(&f.name, "alarm", "", "the CloudWatch alarm to watch (default: the one alarm on an ECS service's CPU)")
-	fs.DurationVar(&f.timeout, "alarm-timeout", verify.DefaultTimeout, "with --until-alarm, give up after this long")
-	fs.DurationVar(&f.poll, "poll", verify.DefaultPoll, "how often to poll the alarm (at least 1s; jittered)")
-}
-
-func (f *alarmFlags) watching() bool { return f.untilAlarm || f.name != "" }
 
 // sources parses --stack flags; none means the workshop's chain.
 func sources(stacks []string) ([]stackurl.Source, error) {
@@ -119,15 +84,20 @@ func findAlarm(ctx context.Context, af *awsFlags, name string) (verify.API, type
 	return cw, alarm, nil
 }
 
-// alarmView keeps the latest alarm sample for the progress line.
-type alarmView struct {
-	mu      sync.Mutex
-	line    string
-	samples []verify.Event // for the report (see addSample)
+// addSample keeps a sample of the alarm's metric for the report, at its
+// datapoint's time (when CloudWatch gave it, else when it was polled).
+func (v *alarmView) addSample(e verify.Event) {
+	if !e.HasValue {
+		return
+	}
+	at := e.ValueTime
+	if at.IsZero() {
+		at = e.Time
+	}
+	v.mu.Lock()
+	v.samples = append(v.samples, report.NewAlarmSample(at, e.Value))
+	v.mu.Unlock()
 }
-
-func (v *alarmView) set(s string) { v.mu.Lock(); v.line = s; v.mu.Unlock() }
-func (v *alarmView) get() string  { v.mu.Lock(); defer v.mu.Unlock(); return v.line }
 
 // onEvent prints state changes and notices as they happen and keeps samples
 // for the progress line.
@@ -154,12 +124,18 @@ func (a *app) onEvent(view *alarmView, quiet bool) func(verify.Event) {
 	}
 }
 
+// awsCommands are the commands that call AWS (in the lean build, lean.go
+// hands them to the full build).
+func (a *app) awsCommands() []*cobra.Command {
+	return []*cobra.Command{a.urlCommand(), a.alarmCommand(), a.demoCommand(), a.demoSiteCommand(), a.fleetCommand(), a.checkCommand()}
+}
+
 func (a *app) urlCommand() *cobra.Command {
 	af := &awsFlags{}
 	var stacks []string
 	cmd := &cobra.Command{
 		Use:   "url",
-		Short: "print the load balancer URL from CloudFormation stack outputs",
+		Short: urlShort,
 		Long: `url prints the URL that the workshop finds in stack outputs: container-demo-alb's
 ExternalUrl, else the ecsworkshop-frontend output whose key contains
 FrontendFargateLBServiceServiceURL; or the stacks and keys given with --stack.
@@ -183,7 +159,7 @@ FrontendFargateLBServiceServiceURL; or the stacks and keys given with --stack.
 func (a *app) alarmCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "alarm",
-		Short: "watch or create the CloudWatch CPU alarm",
+		Short: alarmShort,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return usageErr("alarm needs a subcommand: watch or create")

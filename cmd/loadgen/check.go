@@ -1,3 +1,5 @@
+//go:build !lean
+
 package main
 
 import (
@@ -37,7 +39,7 @@ func (a *app) checkCommand() *cobra.Command {
 	f := &checkFlags{}
 	cmd := &cobra.Command{
 		Use:   "check",
-		Short: "check each step of the workshop's Container Insights chapter: ✓ done, ✗ not done (with the command that fixes it), – does not apply",
+		Short: checkShort,
 		Long: `check verifies, in a few seconds, each step of the ECS workshop's chapter
 "CloudWatch Container Insights for ECS", in the chapter's order:
 

@@ -1,3 +1,5 @@
+//go:build !lean
+
 package main
 
 import (
@@ -23,9 +25,6 @@ import (
 	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/verify"
 )
-
-// demoSiteCommand is the hidden child that serves the demo site.
-const demoSiteCommand = "__demo-site"
 
 // demoFlags tune `loadgen demo`; the defaults are the workshop's, scaled to a minute.
 type demoFlags struct {
@@ -72,7 +71,7 @@ func (a *app) demoCommand() *cobra.Command {
 	d := &demoFlags{}
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "run the whole workshop chapter on this machine: a local AWS endpoint, a frontend-like site, load until the CPU alarm fires, then loadgen check",
+		Short: demoShort,
 		Long: `demo runs the workshop's Container Insights chapter end to end on this machine,
 through the same code as against AWS:
 

@@ -1,3 +1,5 @@
+//go:build !lean
+
 package main
 
 import (
@@ -36,8 +38,8 @@ type fleetFlags struct {
 func (a *app) fleetCommand() *cobra.Command {
 	ff := &fleetFlags{}
 	cmd := &cobra.Command{
-		Use:   "fleet (--tasks N | --shards N) [flags] -- [run flags] [URL]",
-		Short: "run one load as N shards (ECS tasks, or processes here) that start together, and merge their logs into one verdict",
+		Use:   fleetUse,
+		Short: fleetShort,
 		Long: `fleet splits a load (-c, --rate) over N shards, starts them together at a
 time T a few seconds ahead, waits for them, reads every shard's interval log,
 merges the logs on absolute time and prints one report: counts are exact and

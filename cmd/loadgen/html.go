@@ -7,7 +7,6 @@ import (
 
 	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/report"
-	"github.com/loadgen/loadgen/verify"
 )
 
 // pageRun records what the HTML report (--html) needs while the load runs.
@@ -67,28 +66,9 @@ func writePage(path string, page *report.Page, res *loadgen.Result) error {
 	return nil
 }
 
-// addSample keeps a sample of the alarm's metric for the report.
-func (v *alarmView) addSample(e verify.Event) {
-	if !e.HasValue {
-		return
-	}
-	v.mu.Lock()
-	v.samples = append(v.samples, e)
-	v.mu.Unlock()
-}
-
-// alarmSamples returns the samples seen so far for the report, each at its
-// datapoint's time (when CloudWatch gave it, else when it was polled).
+// alarmSamples returns the alarm's samples seen so far, for the report.
 func (v *alarmView) alarmSamples() []report.AlarmSample {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	out := make([]report.AlarmSample, 0, len(v.samples))
-	for _, e := range v.samples {
-		at := e.ValueTime
-		if at.IsZero() {
-			at = e.Time
-		}
-		out = append(out, report.NewAlarmSample(at, e.Value))
-	}
-	return out
+	return append([]report.AlarmSample{}, v.samples...)
 }

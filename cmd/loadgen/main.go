@@ -1,5 +1,12 @@
 // Command loadgen is a siege-compatible HTTP load generator that can find its
 // target in CloudFormation stack outputs and run until a CloudWatch alarm fires.
+//
+// It builds two ways. The default build is the whole command. With -tags
+// lean (`make build`'s bin/loadgen) the files that call AWS are left out
+// (they say //go:build !lean): the AWS SDK's package initialisers cost
+// about 12 MB in every process that links them, which a plain load run
+// should not pay, and the lean build hands every command that calls AWS to
+// the full one, installed next to it as loadgen-aws (lean.go).
 package main
 
 import (

@@ -8,15 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/spf13/pflag"
 
 	"github.com/loadgen/loadgen/internal/weburl"
 	"github.com/loadgen/loadgen/loadgen"
 	"github.com/loadgen/loadgen/report"
-	"github.com/loadgen/loadgen/stackurl"
-	"github.com/loadgen/loadgen/verify"
 )
 
 // settings finishes the flags into the run's settings: siegerc values for
@@ -124,8 +120,8 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if err != nil {
 		return err
 	}
-	s, err := a.settings(fs, f, args)
-	if err != nil {
+	s, handedOff, err := a.runSettings(ctx, fs, f, args)
+	if err != nil || handedOff {
 		return err
 	}
 	if s.verbose {
@@ -172,7 +168,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	}
 	stopProgress := a.progress(ctx, runner, s, w.view.get)
 	var res *loadgen.Result
-	verdict, endedBy, err := a.watchWhile(ctx, w, &f.alarm, s.quiet, func(ctx context.Context) error {
+	v, endedBy, err := a.watchWhile(ctx, w, &f.alarm, s.quiet, func(ctx context.Context) error {
 		var err error
 		res, err = runner.Run(ctx)
 		return err
@@ -181,7 +177,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
-	rp := runReport(res, targets, verdict, endedBy, w.view)
+	rp := runReport(res, targets, v, endedBy, w.view)
 	perfErr := perf.finish(res, rp) // the report is still printed
 	thresholdsOK := rp.CheckThresholds(thresholds)
 	perfErr = errors.Join(perfErr, page.write(rp, res)) // --html, written before the text like --json
@@ -191,7 +187,7 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	if perfErr != nil {
 		return perfErr
 	}
-	alarmFailed := f.alarm.untilAlarm && (verdict == nil || !verdict.Fired)
+	alarmFailed := f.alarm.untilAlarm && (v == nil || !v.Fired)
 	switch {
 	case ctx.Err() != nil:
 		return &quietExit{exitInterrupted}
@@ -201,101 +197,30 @@ func (a *app) runLoad(ctx context.Context, fs *pflag.FlagSet, f *runFlags, args 
 	return nil
 }
 
-// runTargets loads the run's targets. Without a URL or -f, it is the
-// workshop's path: the URL comes from stack outputs, and the load is the
-// workshop's `siege -i $alb_url`: internet mode over the site.
+// runTargets loads the run's targets: the URL or the URL file, else the
+// workshop's target from stack outputs (stackTargets).
 func (a *app) runTargets(ctx context.Context, f *runFlags, s *settings) ([]loadgen.Target, error) {
 	targets, err := a.targets(s)
 	if err != nil || len(targets) > 0 {
 		return targets, err
 	}
-	resolved, err := stackTarget(ctx, &f.aws, f.alarm.stacks)
-	if err != nil {
-		return nil, err
-	}
-	if !s.quiet {
-		fmt.Fprintf(a.stderr, "target %s from stack %s output %s\n", weburl.RedactText(resolved.URL), resolved.Stack, resolved.OutputKey)
-	}
-	s.url = resolved.URL
-	s.opts.Internet = true
-	return a.targets(s)
-}
-
-// stackTarget is the target of a run given no URL and no -f: the load
-// balancer URL from stack outputs, as the workshop finds it.
-func stackTarget(ctx context.Context, af *awsFlags, stacks []string) (stackurl.Resolved, error) {
-	resolved, err := resolveURL(ctx, af, stacks)
-	if err != nil {
-		return resolved, &exitError{codeOf(err), fmt.Errorf("no URL or -f FILE given, and none found in stack outputs: %w", err)}
-	}
-	return resolved, nil
-}
-
-// watch is the alarm a run watches (cw nil: none) and its progress view.
-type watch struct {
-	cw    verify.API
-	alarm types.MetricAlarm
-	view  *alarmView
-}
-
-// alarmToWatch finds the alarm of --until-alarm or --alarm, before any load.
-func (a *app) alarmToWatch(ctx context.Context, af *alarmFlags, awsf *awsFlags, quiet bool) (watch, error) {
-	w := watch{view: &alarmView{}}
-	if !af.watching() {
-		return w, nil
-	}
-	var err error
-	if w.cw, w.alarm, err = findAlarm(ctx, awsf, af.name); err != nil {
-		return w, err
-	}
-	if !quiet {
-		fmt.Fprintf(a.stderr, "watching alarm %s (%s)\n", aws.ToString(w.alarm.AlarmName), verify.Describe(w.alarm))
-	}
-	return w, nil
+	return a.stackTargets(ctx, f, s)
 }
 
 // runReport builds the run's report, with the alarm's verdict and the load
 // in force when it fired.
-func runReport(res *loadgen.Result, targets []loadgen.Target, verdict *verify.Verdict, endedBy string, view *alarmView) *report.Report {
+func runReport(res *loadgen.Result, targets []loadgen.Target, v *verdict, endedBy string, view *alarmView) *report.Report {
 	rp := report.New(res, version, len(targets))
 	if len(targets) == 1 {
 		rp.Target = weburl.RedactText(targets[0].URL)
 	}
-	if verdict != nil {
-		setAlarm(rp, *verdict, res, view)
+	if v != nil {
+		setAlarm(rp, *v, res, view)
 		if endedBy != "" && res.Interrupted {
 			rp.EndedBy = endedBy
 		}
 	}
 	return rp
-}
-
-// setAlarm puts the alarm's verdict in the report: the load in force when
-// it fired, and the metric's samples seen while watching.
-func setAlarm(rp *report.Report, verdict verify.Verdict, res *loadgen.Result, view *alarmView) {
-	rp.Alarm = alarmReport(verdict)
-	rp.Alarm.Capacity = capacityReport(verdict, res)
-	rp.Alarm.SetSamples(view.alarmSamples())
-}
-
-// watchWhile runs load and, when an alarm is watched, the watcher beside
-// it (verify.WhileLoading): with --until-alarm, ALARM (or the alarm
-// timeout) ends the load's context. endedBy is the report's ended_by when
-// the watch ended the load, else "".
-func (a *app) watchWhile(ctx context.Context, w watch, af *alarmFlags, quiet bool, load func(context.Context) error) (verdict *verify.Verdict, endedBy string, err error) {
-	if w.cw == nil {
-		return nil, "", load(ctx)
-	}
-	out, err := verify.WhileLoading(ctx, w.cw, w.alarm, verify.Options{
-		Poll: af.poll, UntilAlarm: af.untilAlarm, Timeout: af.timeout, OnEvent: a.onEvent(w.view, quiet),
-	}, load)
-	if err != nil {
-		return nil, "", err
-	}
-	if out.WatchErr != nil {
-		fmt.Fprintf(a.stderr, "loadgen: alarm watch stopped: %v\n", out.WatchErr)
-	}
-	return &out.Verdict, out.EndedLoad, nil
 }
 
 // describe prints siege's opening line.

@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/loadgen/loadgen/loadgen"
-	"github.com/loadgen/loadgen/report"
-	"github.com/loadgen/loadgen/verify"
 )
 
 // stagesValue is --stages: a load shape in loadgen.ParseStages' syntax. A
@@ -89,34 +87,4 @@ func peakUsers(o *loadgen.Options) int {
 		n = max(n, st.Target)
 	}
 	return int(n)
-}
-
-// capacityReport is the load in force when the alarm's first breaching
-// datapoint began, from the verdict's breach and the run's timeline; nil
-// when the alarm did not fire or its data did not date the datapoint.
-func capacityReport(v verify.Verdict, res *loadgen.Result) *report.Capacity {
-	if !v.Fired || v.Breach.Start.IsZero() || res == nil {
-		return nil
-	}
-	l, ok := res.LoadAt(v.Breach.Start, v.Breach.Period)
-	if !ok {
-		return nil
-	}
-	c := &report.Capacity{
-		BreachStart: v.Breach.Start.UTC().Format(time.RFC3339Nano), Period: v.Breach.Period.Seconds(),
-		Offset: math.Round(v.Breach.Start.Sub(res.Start).Seconds()*1000) / 1000,
-		Target: l.Target, Unit: "users", Users: l.Users, Rate: math.Round(l.Rate*100) / 100,
-		Stage: l.Stage, Stages: l.Stages, Outside: l.Outside,
-	}
-	if l.Open {
-		c.Unit = "req/s"
-	}
-	if l.Outside && l.Offset < 0 {
-		// The period began before the load: the level the load reached by
-		// the period's end is what crossed the threshold.
-		if e, ok := res.LoadAt(v.Breach.Start.Add(v.Breach.Period), 0); ok {
-			c.Target, c.Users, c.Stage = e.Target, e.Users, e.Stage
-		}
-	}
-	return c
 }

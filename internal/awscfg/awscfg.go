@@ -19,11 +19,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/smithy-go/logging"
+
+	"github.com/loadgen/loadgen/internal/awsdefaults"
 )
 
 // DefaultTimeout is Options.Timeout's default: a silent endpoint is an
 // error after about this long, never a hang.
-const DefaultTimeout = 30 * time.Second
+const DefaultTimeout = awsdefaults.Timeout
 
 // maxConnectTimeout bounds connecting to an endpoint (TCP and TLS).
 const maxConnectTimeout = 5 * time.Second

@@ -40,7 +40,10 @@ if [ ! -x "$BOMBARDIER" ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-CGO_ENABLED=0 $GO build -trimpath -ldflags '-s -w' -o bin/loadgen ./cmd/loadgen # as make build
+# As make build: bin/loadgen is the lean build (no AWS SDK), which a plain
+# run uses; bin/loadgen-aws is the full build it hands AWS commands to.
+CGO_ENABLED=0 $GO build -trimpath -ldflags '-s -w' -tags lean -o bin/loadgen ./cmd/loadgen
+CGO_ENABLED=0 $GO build -trimpath -ldflags '-s -w' -o bin/loadgen-aws ./cmd/loadgen
 mkdir -p bench/out
 $GO build -o bench/out/benchrun ./bench/benchrun
 

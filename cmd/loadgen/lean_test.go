@@ -81,6 +81,12 @@ func TestLeanBuildRunsPlainLoadItself(t *testing.T) {
 	if r.code != 3 || !strings.Contains(r.stderr, "loadgen-aws") || s.total.Load() != 6 {
 		t.Fatalf("--until-alarm without the full build: exit %d, %d requests\n%s", r.code, s.total.Load(), r.stderr)
 	}
+	// A lean build installed as loadgen-aws is named, not run in a loop.
+	copyFile(t, alone, filepath.Join(filepath.Dir(alone), "loadgen-aws"))
+	r = runBinary(t, alone, []string{"PATH=" + t.TempDir()}, "url")
+	if r.code != 3 || !strings.Contains(r.stderr, "without AWS too") {
+		t.Fatalf("lean loadgen-aws: exit %d %s", r.code, r.stderr)
+	}
 }
 
 func TestLeanBuildHandsAWSToTheFullBuild(t *testing.T) {

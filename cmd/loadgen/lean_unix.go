@@ -13,7 +13,7 @@ const exeSuffix = ""
 
 // execFull replaces this process with the full build: the same process,
 // terminal, signals and exit code, and none of this build's memory.
-func execFull(_ context.Context, path string, args []string) error {
-	err := syscall.Exec(path, append([]string{path}, args...), os.Environ())
+func execFull(_ context.Context, path string, args []string, env ...string) error {
+	err := syscall.Exec(path, append([]string{path}, args...), append(os.Environ(), env...))
 	return setupErr(fmt.Errorf("run %s: %w", path, err))
 }

@@ -71,3 +71,9 @@ const (
 	demoSiteCommand = "__demo-site"
 	fleetShort      = "run one load as N shards (ECS tasks, or processes here) that start together, and merge their logs into one verdict"
 )
+
+// handedOffEnv names, in the full build's environment, the lean build that
+// handed it the command: the full build runs local shards with it (they
+// only send load), and a lean build that finds it set was handed the
+// command by another lean one, so it stops rather than hand it on forever.
+const handedOffEnv = "LOADGEN_HANDED_OFF"

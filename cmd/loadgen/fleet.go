@@ -223,9 +223,9 @@ func (a *app) backend(ctx context.Context, ff *fleetFlags, p *fleetPlan, o *flee
 	pick(&o.Poll, ff.poll, 500*time.Millisecond, 5*time.Second)
 	pick(&o.LogTimeout, ff.logTimeout, 5*time.Second, time.Minute)
 	if !p.onECS {
-		exe, err := os.Executable()
+		exe, err := a.shardBinary()
 		if err != nil {
-			return nil, "", nil, setupErr(fmt.Errorf("find own executable: %w", err))
+			return nil, "", nil, err
 		}
 		b := local.New(local.Options{Binary: exe})
 		return b, "local", b.Close, nil
@@ -278,4 +278,20 @@ func (a *app) runFleet(ctx context.Context, ff *fleetFlags, runArgs []string) er
 		return setupErr(fmt.Errorf("fleet: %w", err))
 	}
 	return a.fleetReport(ctx, ff, p, out, where, verdict, endedBy)
+}
+
+// shardBinary is the program local shards run: the lean build that handed
+// this command over, when there is one (a shard only sends load, and the
+// lean build does it without the AWS SDK's start-up memory), else this one.
+func (a *app) shardBinary() (string, error) {
+	if lean := a.getenv(handedOffEnv); lean != "" {
+		if st, err := os.Stat(lean); err == nil && !st.IsDir() {
+			return lean, nil
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", setupErr(fmt.Errorf("find own executable: %w", err))
+	}
+	return exe, nil
 }

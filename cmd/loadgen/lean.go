@@ -82,22 +82,22 @@ func (a *app) awsCommands() []*cobra.Command {
 	}
 }
 
-// handedOffEnv marks the full build's environment; a lean build that finds
-// it was handed the command by another lean one (loadgen-aws is a copy of
-// the lean build), and stops rather than hand it on forever.
-const handedOffEnv = "LOADGEN_HANDED_OFF"
-
 // handOff runs the full build with this command line, in place of this
 // process where the system can (execFull).
 func (a *app) handOff(ctx context.Context) error {
+	self, err := os.Executable()
+	if err != nil {
+		self = "loadgen"
+	}
 	if by := a.getenv(handedOffEnv); by != "" {
-		return setupErr(fmt.Errorf("this command calls AWS, and %s, which was to run it, is a build of loadgen without AWS too: install the full build as %s (make build)", by, fullName))
+		// Handed on by another lean build: loadgen-aws is a lean one too.
+		return setupErr(fmt.Errorf("this command calls AWS, and %s handed it to %s, which is a build of loadgen without AWS too: install the full build as %s (make build)", by, self, fullName))
 	}
 	path, err := findFull()
 	if err != nil {
 		return err
 	}
-	return execFull(ctx, path, a.args, handedOffEnv+"="+path)
+	return execFull(ctx, path, a.args, handedOffEnv+"="+self)
 }
 
 // findFull finds the full build: next to this executable (symbolic links

@@ -129,6 +129,53 @@ func TestLeanBuildHandsAWSToTheFullBuild(t *testing.T) {
 	}
 }
 
+// TestLeanBuildRunsLocalShards: a local fleet started through the lean
+// build runs its shards with the lean build (they only send load).
+func TestLeanBuildRunsLocalShards(t *testing.T) {
+	lean := testsupport.LeanBinary(t)
+	s := newSite(t)
+	jf := filepath.Join(t.TempDir(), "r.json")
+	cmd := exec.Command(lean, "fleet", "--shards", "2", "--lead", "1s", "--", "-c", "2", "-t", "4S", "--json", jf, s.URL+"/")
+	cmd.Env = append(os.Environ(), "SIEGERC="+os.DevNull)
+	var out, errb testsupport.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	deadline := time.Now().Add(20 * time.Second)
+	for len(shardPid.FindAllString(errb.String(), -1)) < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	pids := shardPid.FindAllStringSubmatch(errb.String(), -1)
+	if len(pids) != 2 {
+		t.Fatalf("want 2 shard pids in:\n%s", errb.String())
+	}
+	for _, m := range pids {
+		exe, err := os.Readlink("/proc/" + m[1] + "/exe")
+		if err != nil {
+			t.Skipf("cannot read a shard's executable: %v", err)
+		}
+		if exe != lean {
+			t.Errorf("shard %s runs %s, want the lean build %s", m[1], exe, lean)
+		}
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("fleet: %v\n%s", err, errb.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("fleet did not end")
+	}
+	rp, _ := readReport(t, jf)
+	if rp.Fleet == nil || !rp.Fleet.Complete || rp.Transactions == 0 || s.total.Load() < rp.Transactions {
+		t.Fatalf("report %+v, %d transactions, server saw %d\n%s", rp.Fleet, rp.Transactions, s.total.Load(), out.String())
+	}
+}
+
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)

@@ -70,6 +70,12 @@ func (a *app) getenv(k string) string {
 	return v
 }
 
+// isFile reports whether path names a file that is not a folder.
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && !st.IsDir()
+}
+
 func (a *app) rootCommand() *cobra.Command {
 	f := &runFlags{}
 	root := &cobra.Command{

@@ -67,10 +67,11 @@ const (
 	checkShort = "check each step of the workshop's Container Insights chapter: ✓ done, ✗ not done (with the command that fixes it), – does not apply"
 	demoShort  = "run the whole workshop chapter on this machine: a local AWS endpoint, a frontend-like site, load until the CPU alarm fires, then loadgen check"
 	fleetUse   = "fleet (--tasks N | --shards N) [flags] -- [run flags] [URL]"
-	// demoSiteCommand is the hidden child that serves the demo site.
-	demoSiteCommand = "__demo-site"
-	fleetShort      = "run one load as N shards (ECS tasks, or processes here) that start together, and merge their logs into one verdict"
+	fleetShort = "run one load as N shards (ECS tasks, or processes here) that start together, and merge their logs into one verdict"
 )
+
+// demoSiteCommand is the hidden child that serves the demo site.
+const demoSiteCommand = "__demo-site"
 
 // handedOffEnv names, in the full build's environment, the lean build that
 // handed it the command: the full build runs local shards with it (they

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -281,13 +282,11 @@ func (a *app) runFleet(ctx context.Context, ff *fleetFlags, runArgs []string) er
 }
 
 // shardBinary is the program local shards run: the lean build that handed
-// this command over, when there is one (a shard only sends load, and the
+// this command over, when there is one and its path is known (a shard only sends load, and the
 // lean build does it without the AWS SDK's start-up memory), else this one.
 func (a *app) shardBinary() (string, error) {
-	if lean := a.getenv(handedOffEnv); lean != "" {
-		if st, err := os.Stat(lean); err == nil && !st.IsDir() {
-			return lean, nil
-		}
+	if lean := a.getenv(handedOffEnv); filepath.IsAbs(lean) && isFile(lean) {
+		return lean, nil
 	}
 	exe, err := os.Executable()
 	if err != nil {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -85,32 +86,30 @@ func (a *app) awsCommands() []*cobra.Command {
 // handOff runs the full build with this command line, in place of this
 // process where the system can (execFull).
 func (a *app) handOff(ctx context.Context) error {
-	self, err := os.Executable()
-	if err != nil {
-		self = "loadgen"
-	}
+	self, _ := os.Executable() // an absolute path, or "" if the system cannot say
+	named := cmp.Or(self, "loadgen")
 	if by := a.getenv(handedOffEnv); by != "" {
 		// Handed on by another lean build: loadgen-aws is a lean one too.
-		return setupErr(fmt.Errorf("this command calls AWS, and %s handed it to %s, which is a build of loadgen without AWS too: install the full build as %s (make build)", by, self, fullName))
+		return setupErr(fmt.Errorf("this command calls AWS, and %s handed it to %s, which is a build of loadgen without AWS too: install the full build as %s (make build)", by, named, fullName))
 	}
-	path, err := findFull()
+	path, err := findFull(self)
 	if err != nil {
 		return err
 	}
-	return execFull(ctx, path, a.args, handedOffEnv+"="+self)
+	return execFull(ctx, path, a.args, handedOffEnv+"="+named)
 }
 
-// findFull finds the full build: next to this executable (symbolic links
-// followed), else on PATH.
-func findFull() (string, error) {
+// findFull finds the full build: next to self, this executable (symbolic
+// links followed; "" when unknown), else on PATH.
+func findFull(self string) (string, error) {
 	name := fullName + exeSuffix
 	var near string
-	if exe, err := os.Executable(); err == nil {
-		if real, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = real
+	if self != "" {
+		if real, err := filepath.EvalSymlinks(self); err == nil {
+			self = real
 		}
-		near = filepath.Join(filepath.Dir(exe), name)
-		if st, err := os.Stat(near); err == nil && !st.IsDir() {
+		near = filepath.Join(filepath.Dir(self), name)
+		if isFile(near) {
 			return near, nil
 		}
 	}

@@ -88,7 +88,7 @@ func (a *app) findSiegerc(flagRC string) (path, why string) {
 		return "", ""
 	}
 	for _, p := range []string{filepath.Join(home, ".siege", "siege.conf"), filepath.Join(home, ".siegerc")} {
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+		if isFile(p) {
 			return p, "siege's default location"
 		}
 	}

@@ -71,7 +71,14 @@ func TestFleetUsageErrors(t *testing.T) {
 // fleetCmd starts the real binary's fleet command.
 func fleetCmd(t *testing.T, args ...string) (*exec.Cmd, *testsupport.SyncBuffer, *testsupport.SyncBuffer) {
 	t.Helper()
-	cmd := exec.Command(testsupport.LoadgenBinary(t), append([]string{"fleet"}, args...)...)
+	return startBinary(t, testsupport.LoadgenBinary(t), append([]string{"fleet"}, args...)...)
+}
+
+// startBinary starts a built loadgen without a siegerc, killed at the end of
+// the test if it still runs.
+func startBinary(t *testing.T, bin string, args ...string) (*exec.Cmd, *testsupport.SyncBuffer, *testsupport.SyncBuffer) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "SIEGERC="+os.DevNull)
 	var out, errb testsupport.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -135,16 +135,9 @@ func TestLeanBuildRunsLocalShards(t *testing.T) {
 	lean := testsupport.LeanBinary(t)
 	s := newSite(t)
 	jf := filepath.Join(t.TempDir(), "r.json")
-	cmd := exec.Command(lean, "fleet", "--shards", "2", "--lead", "1s", "--", "-c", "2", "-t", "4S", "--json", jf, s.URL+"/")
-	cmd.Env = append(os.Environ(), "SIEGERC="+os.DevNull)
-	var out, errb testsupport.SyncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, out, errb := startBinary(t, lean, "fleet", "--shards", "2", "--lead", "1s", "--", "-c", "2", "-t", "4S", "--json", jf, s.URL+"/")
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	deadline := time.Now().Add(20 * time.Second)
 	for len(shardPid.FindAllString(errb.String(), -1)) < 2 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)

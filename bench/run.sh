@@ -40,10 +40,9 @@ if [ ! -x "$BOMBARDIER" ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-# As make build: bin/loadgen is the lean build (no AWS SDK), which a plain
-# run uses; bin/loadgen-aws is the full build it hands AWS commands to.
-CGO_ENABLED=0 $GO build -trimpath -ldflags '-s -w' -tags lean -o bin/loadgen ./cmd/loadgen
-CGO_ENABLED=0 $GO build -trimpath -ldflags '-s -w' -o bin/loadgen-aws ./cmd/loadgen
+# The binaries users run: bin/loadgen, the lean build (no AWS SDK), which a
+# plain run uses, and bin/loadgen-aws (make build says how they are built).
+make --no-print-directory build GO="$GO"
 mkdir -p bench/out
 $GO build -o bench/out/benchrun ./bench/benchrun
 

@@ -225,8 +225,8 @@ func (r *Runner) closeStage(end time.Duration) {
 	d := p.cnt.next(r.shards.sum())
 	p.lat.next(r.shards.latencies(false), sr.Latency)
 	sr.Transactions, sr.Failed, sr.HTTPErrors, sr.Sent = d.txns, d.fails, d.httpErrs, d.sent
-	if d := (end - sp.start).Seconds(); d > 0 {
-		sr.Users = p.userSecs / d
+	if secs := (end - sp.start).Seconds(); secs > 0 {
+		sr.Users = p.userSecs / secs
 	}
 	p.userSecs = 0
 	if r.rate {

@@ -12,12 +12,11 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -tags lean -o /loadgen ./cmd/loadgen && \
-    CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /loadgen-aws ./cmd/loadgen
+RUN make build VERSION=${VERSION}
 
 FROM scratch
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY --from=build /loadgen /loadgen-aws /
+COPY --from=build /src/bin/loadgen /src/bin/loadgen-aws /
 # No shell and no user database: run as an unprivileged numeric user.
 USER 65534:65534
 ENTRYPOINT ["/loadgen"]
